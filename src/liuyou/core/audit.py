@@ -1,0 +1,205 @@
+"""The operation log and the login log: append-only, each entry chained to the one before by
+an SM3 hash, written in the caller's transaction so a change and its log entry stand or fall
+together.
+
+`record` is called by services for every write and by views for every reveal of personal
+data; `record_login` by the authentication views. `verify` re-walks a chain.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Any
+
+from django.db import models, transaction
+from django.utils import timezone
+
+from liuyou.core import request_context
+from liuyou.core.pii import sm3_hex
+
+OPERATION = "operation"
+LOGIN = "login"
+
+# Fields never copied into before/after values: secrets and ciphertext.
+_HIDDEN = {"password", "totp_secret", "key_hash"}
+
+
+def _jsonable(value: Any) -> Any:
+    if isinstance(value, datetime | date):
+        return value.isoformat()
+    if isinstance(value, Decimal):
+        return str(value)
+    if isinstance(value, dict):
+        return {k: _jsonable(v) for k, v in value.items()}
+    if isinstance(value, list | tuple | set | frozenset):
+        return [_jsonable(v) for v in value]
+    return value
+
+
+def snapshot(obj: models.Model, fields: list[str] | None = None) -> dict[str, Any]:
+    """Plain field values of `obj` for before/after, secrets and ciphertext left out."""
+    out: dict[str, Any] = {}
+    for f in obj._meta.concrete_fields:
+        name = f.attname
+        if fields is not None and f.name not in fields and name not in fields:
+            continue
+        if f.name in _HIDDEN or f.name.endswith(("_cipher", "_digest")):
+            continue
+        out[f.name] = _jsonable(getattr(obj, name))
+    return out
+
+
+def diff(before: dict[str, Any] | None, after: dict[str, Any] | None) -> tuple[dict | None, dict | None]:
+    """Only the keys whose values changed, so the log shows what an edit did."""
+    if before is None or after is None:
+        return before, after
+    keys = [k for k in after if before.get(k) != after.get(k)]
+    return {k: before.get(k) for k in keys}, {k: after[k] for k in keys}
+
+
+def canonical(fields: dict[str, Any]) -> bytes:
+    return json.dumps(_jsonable(fields), ensure_ascii=False, sort_keys=True, separators=(",", ":")).encode()
+
+
+def _append(chain: str, model: type[models.Model], fields: dict[str, Any]) -> models.Model:
+    from liuyou.system.models import AuditChain
+
+    with transaction.atomic():
+        AuditChain.objects.get_or_create(name=chain)
+        head = AuditChain.objects.select_for_update().get(name=chain)
+        seq = head.seq + 1
+        fields = {**fields, "seq": seq, "prev_hash": head.last_hash}
+        entry_hash = sm3_hex(canonical(fields))
+        entry = model.objects.create(**fields, hash=entry_hash)
+        AuditChain.objects.filter(name=chain).update(seq=seq, last_hash=entry_hash)
+    return entry
+
+
+def _actor(user: Any) -> dict[str, Any]:
+    if user is None or not getattr(user, "is_authenticated", False):
+        return {"user_id": None, "staff_no": "", "user_name": "", "org_code": "", "org_name": ""}
+    org = getattr(user, "org", None)
+    return {
+        "user_id": user.pk,
+        "staff_no": user.staff_no,
+        "user_name": user.name,
+        "org_code": getattr(org, "code", ""),
+        "org_name": getattr(org, "name", ""),
+    }
+
+
+def record(
+    *,
+    action: str,
+    user: Any = None,
+    obj: models.Model | None = None,
+    object_type: str = "",
+    object_id: str = "",
+    object_repr: str = "",
+    before: dict[str, Any] | None = None,
+    after: dict[str, Any] | None = None,
+    success: bool = True,
+    message: str = "",
+) -> models.Model:
+    """Append one operation-log entry. `user` defaults to the request's user."""
+    from liuyou.system.models import OperationLog
+
+    ctx = request_context.current()
+    if user is None:
+        user = ctx.user
+    if obj is not None:
+        object_type = object_type or obj._meta.label_lower
+        object_id = object_id or str(obj.pk)
+        object_repr = object_repr or str(obj)
+    now = timezone.now().replace(microsecond=timezone.now().microsecond // 1000 * 1000)
+    fields = {
+        "created_at": now,
+        **_actor(user),
+        "action": action,
+        "object_type": object_type,
+        "object_id": object_id,
+        "object_repr": object_repr[:200],
+        "before": _jsonable(before),
+        "after": _jsonable(after),
+        "request_id": ctx.request_id,
+        "method": ctx.method,
+        "path": ctx.path,
+        "ip": ctx.ip,
+        "duration_ms": ctx.elapsed_ms(),
+        "result": "success" if success else "failure",
+        "message": message[:500],
+    }
+    return _append(OPERATION, OperationLog, fields)
+
+
+def record_login(*, staff_no: str, result: str, user: Any = None, reason: str = "") -> models.Model:
+    from liuyou.system.models import LoginLog
+
+    ctx = request_context.current()
+    now = timezone.now().replace(microsecond=timezone.now().microsecond // 1000 * 1000)
+    fields = {
+        "created_at": now,
+        "user_id": getattr(user, "pk", None),
+        "staff_no": staff_no[:32],
+        "ip": ctx.ip,
+        "user_agent": ctx.user_agent,
+        "result": result,
+        "reason": reason[:200],
+        "request_id": ctx.request_id,
+    }
+    return _append(LOGIN, LoginLog, fields)
+
+
+@dataclass
+class VerifyResult:
+    chain: str
+    checked: int
+    broken: list[tuple[int, str]]
+
+    @property
+    def ok(self) -> bool:
+        return not self.broken
+
+
+def _entry_fields(entry: models.Model) -> dict[str, Any]:
+    out = {}
+    for f in entry._meta.concrete_fields:
+        if f.name in {"id", "hash"}:
+            continue
+        out[f.name] = getattr(entry, f.attname)
+    return out
+
+
+def verify(chain: str = OPERATION, batch: int = 5000) -> VerifyResult:
+    """Recompute every hash of `chain` in order; report each entry whose hash, link or
+    sequence does not hold (edited, deleted or inserted rows)."""
+    from liuyou.system.models import AuditChain, LoginLog, OperationLog
+
+    model: type[models.Model] = OperationLog if chain == OPERATION else LoginLog
+    broken: list[tuple[int, str]] = []
+    prev = "0" * 64
+    expected_seq = 1
+    checked = 0
+    last_seq = 0
+    while True:
+        rows = list(model.objects.filter(seq__gt=last_seq).order_by("seq")[:batch])  # type: ignore[attr-defined]
+        if not rows:
+            break
+        for entry in rows:
+            checked += 1
+            if entry.seq != expected_seq:
+                broken.append((entry.seq, f"序号不连续：应为 {expected_seq}，实为 {entry.seq}（有记录被删除）"))
+            if entry.prev_hash != prev:
+                broken.append((entry.seq, "与上一条记录的链接不符"))
+            if sm3_hex(canonical(_entry_fields(entry))) != entry.hash:
+                broken.append((entry.seq, "内容与哈希不符（记录被篡改）"))
+            prev = entry.hash
+            expected_seq = entry.seq + 1
+            last_seq = entry.seq
+    head = AuditChain.objects.filter(name=chain).first()
+    if head is not None and head.seq != last_seq:
+        broken.append((head.seq, f"链头序号 {head.seq} 与最后一条记录 {last_seq} 不符（末尾记录被删除）"))
+    return VerifyResult(chain=chain, checked=checked, broken=broken)

@@ -1,0 +1,15 @@
+from django.urls import include, path
+
+from liuyou.api import api
+
+urlpatterns = [
+    path("", include("liuyou.core.urls")),
+    path("", include("liuyou.system.urls")),
+    path("customers/", include("liuyou.customers.urls")),
+    path("api/v1/", api.urls),
+]
+
+handler400 = "liuyou.core.views.bad_request"
+handler403 = "liuyou.core.views.permission_denied"
+handler404 = "liuyou.core.views.page_not_found"
+handler500 = "liuyou.core.views.server_error"
