@@ -68,3 +68,19 @@ def make_customer(bank):
         )
 
     return make
+
+
+from django.contrib.auth.hashers import Argon2PasswordHasher  # noqa: E402
+
+
+class FastArgon2PasswordHasher(Argon2PasswordHasher):
+    """Argon2 still, with test-sized costs: hundreds of users are created across the suite."""
+
+    time_cost = 1
+    memory_cost = 1024
+    parallelism = 1
+
+
+@pytest.fixture(autouse=True)
+def _fast_password_hashing(settings):
+    settings.PASSWORD_HASHERS = ["conftest.FastArgon2PasswordHasher", *settings.PASSWORD_HASHERS]

@@ -1,8 +1,9 @@
-from django.urls import path
+from django.urls import include, path
 
-from liuyou.system import views_auth
-
+# Each part of system administration owns its own URL module.
 urlpatterns = [
-    path("login", views_auth.login_view, name="login"),
-    path("logout", views_auth.logout_view, name="logout"),
+    path("", include("liuyou.system.urls_auth")),
+    path("system/", include("liuyou.system.urls_admin")),
+    path("system/logs/", include("liuyou.system.urls_logs")),
+    path("system/apikeys/", include("liuyou.system.urls_apikeys")),
 ]
