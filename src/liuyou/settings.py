@@ -106,7 +106,7 @@ PASSWORD_HASHERS = [
     "django.contrib.auth.hashers.PBKDF2PasswordHasher",
 ]
 AUTH_PASSWORD_VALIDATORS = [
-    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator", "OPTIONS": {"min_length": 8}},
+    {"NAME": "liuyou.system.passwords.MinimumLengthValidator", "OPTIONS": {"min_length": 8}},
     {"NAME": "liuyou.system.passwords.CharacterClassValidator"},
     {"NAME": "liuyou.system.passwords.NoStaffNumberValidator"},
     {"NAME": "liuyou.system.passwords.HistoryValidator"},

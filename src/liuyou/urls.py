@@ -7,6 +7,7 @@ urlpatterns = [
     path("", include("liuyou.system.urls")),
     path("customers/", include("liuyou.customers.urls")),
     path("api/v1/", api.urls),
+    path("openapi.json", api.public_schema_view, name="openapi"),
 ]
 
 handler400 = "liuyou.core.views.bad_request"

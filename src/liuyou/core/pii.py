@@ -9,7 +9,11 @@ Keys come from configuration (LIUYOU_DATA_KEY, LIUYOU_DATA_KEY_PREVIOUS), never 
 from __future__ import annotations
 
 import base64
+import binascii
 import os
+import re
+import unicodedata
+from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import lru_cache
 
@@ -57,8 +61,20 @@ def _keyring(current: bytes, previous: tuple[bytes, ...]) -> tuple[DataKey, dict
     return cur, ring
 
 
-def keyring() -> tuple[DataKey, dict[str, DataKey]]:
-    return _keyring(settings.LIUYOU_DATA_KEY, tuple(settings.LIUYOU_PREVIOUS_DATA_KEYS))
+def keyring(extra_previous: Iterable[bytes] = ()) -> tuple[DataKey, dict[str, DataKey]]:
+    """(current key, key id -> key for every configured key). `extra_previous` adds old keys
+    given on the command line (rotate-data-key --previous-key) to the configured ones."""
+    previous = tuple(settings.LIUYOU_PREVIOUS_DATA_KEYS) + tuple(extra_previous)
+    return _keyring(bytes(settings.LIUYOU_DATA_KEY), previous)
+
+
+_KEY_ID = re.compile(r"^[0-9a-f]{8}$")
+
+
+def key_id_of(token: str) -> str:
+    """The id of the key that wrote `token`, or "" when it is not one of our ciphertexts."""
+    key_id, sep, _ = token.partition(":")
+    return key_id if sep and _KEY_ID.match(key_id) else ""
 
 
 def encrypt(plain: str, key: DataKey | None = None) -> str:
@@ -69,17 +85,25 @@ def encrypt(plain: str, key: DataKey | None = None) -> str:
     return f"{key.key_id}:" + base64.b64encode(nonce + body + enc.tag).decode("ascii")
 
 
-def decrypt(token: str) -> str:
-    key_id, _, b64 = token.partition(":")
-    key = keyring()[1].get(key_id)
+def decrypt(token: str, ring: dict[str, DataKey] | None = None) -> str:
+    key_id = key_id_of(token)
+    if not key_id:
+        # Never echo the token: a plain value stored by mistake would end up in a log.
+        raise PIIError("密文格式无效（不是本系统加密的数据）")
+    key = (ring if ring is not None else keyring()[1]).get(key_id)
     if key is None:
         raise PIIError(f"密文使用的密钥 {key_id} 不在当前配置中（LIUYOU_DATA_KEY / LIUYOU_DATA_KEY_PREVIOUS）")
-    raw = base64.b64decode(b64)
+    try:
+        raw = base64.b64decode(token[len(key_id) + 1 :], validate=True)
+    except (binascii.Error, ValueError) as exc:
+        raise PIIError("密文格式无效，数据可能被篡改") from exc
+    if len(raw) < 12 + 16:
+        raise PIIError("密文长度无效，数据可能被篡改")
     nonce, body, tag = raw[:12], raw[12:-16], raw[-16:]
     dec = Cipher(algorithms.SM4(key.enc_key), modes.GCM(nonce, tag)).decryptor()
     try:
         return (dec.update(body) + dec.finalize()).decode("utf-8")
-    except InvalidTag as exc:
+    except (InvalidTag, UnicodeDecodeError) as exc:
         raise PIIError("密文校验失败，数据可能被篡改") from exc
 
 
@@ -89,19 +113,36 @@ def digest(plain: str, key: DataKey | None = None) -> str:
     return _hmac_sm3(key.index_key, normalize(plain).encode("utf-8")).hex()
 
 
+_SPACE = re.compile(r"\s+")
+
+
 def normalize(value: str) -> str:
-    return value.strip().upper()
+    """The canonical form stored and indexed: full-width characters folded (an IME types
+    "１２３Ｘ"), all whitespace removed, letters upper-cased (the ID check character x/X)."""
+    return _SPACE.sub("", unicodedata.normalize("NFKC", value)).upper()
+
+
+def _keep(v: str, head: int, tail: int) -> str:
+    return v[:head] + "*" * (len(v) - head - tail) + (v[-tail:] if tail else "")
 
 
 def mask(value: str, kind: str) -> str:
+    """What pages, exports and the API show: an 18-digit ID keeps the first 4 and last 4
+    (4105**********123X), an 11-digit mobile the first 3 and last 4 (138****5678). Shorter
+    values keep less, so a short passport or landline number is never mostly visible."""
     v = value.strip()
     if not v:
         return ""
+    n = len(v)
     if kind == "phone":
-        return v[:3] + "*" * max(len(v) - 7, 1) + v[-4:] if len(v) >= 8 else "*" * len(v)
+        if n >= 11:
+            return _keep(v, 3, 4)
+        return _keep(v, 0, 4) if n >= 8 else "*" * n
     if kind == "id":
-        return v[:4] + "*" * max(len(v) - 8, 1) + v[-4:] if len(v) >= 10 else v[:1] + "*" * (len(v) - 1)
-    return "*" * len(v)
+        if n >= 15:
+            return _keep(v, 4, 4)
+        return _keep(v, 2, 2) if n >= 8 else _keep(v, 1, 0)
+    return "*" * n
 
 
 def protect(value: str | None, kind: str) -> tuple[str, str, str]:
@@ -115,6 +156,7 @@ def protect(value: str | None, kind: str) -> tuple[str, str, str]:
 # --- fields and registry ------------------------------------------------------------------
 
 _REGISTRY: dict[type[models.Model], dict[str, str]] = {}
+_SECRETS: dict[type[models.Model], tuple[str, ...]] = {}
 
 
 def register(model: type[models.Model], **fields: str) -> None:
@@ -124,6 +166,16 @@ def register(model: type[models.Model], **fields: str) -> None:
 
 def registered() -> dict[type[models.Model], dict[str, str]]:
     return dict(_REGISTRY)
+
+
+def register_secret(model: type[models.Model], *fields: str) -> None:
+    """Declare single-column values encrypted with `encrypt` (no index, no mask), e.g. a
+    TOTP seed, so that key rotation re-encrypts them too."""
+    _SECRETS[model] = tuple(dict.fromkeys((*_SECRETS.get(model, ()), *fields)))
+
+
+def registered_secrets() -> dict[type[models.Model], tuple[str, ...]]:
+    return dict(_SECRETS)
 
 
 def reveal(obj: models.Model, name: str) -> str:

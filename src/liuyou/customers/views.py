@@ -1,0 +1,111 @@
+"""Customer pages: the list (with its XLSX export), the customer 360 page and the reveal of a
+full ID or phone number. Thin: parse input, call a selector or service, render."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.http import Http404, HttpRequest, HttpResponse
+from django.utils import timezone
+from django.utils.cache import add_never_cache_headers
+from django.views.decorators.http import require_GET, require_POST
+from django_tables2 import RequestConfig
+
+from liuyou.core import excel
+from liuyou.core.access import has_perm, requires
+from liuyou.core.rendering import render_page, wants_fragment
+from liuyou.customers import exports, selectors, services
+from liuyou.customers.sections import SECTIONS
+from liuyou.customers.tables import PER_PAGE, CustomerTable, ordering
+
+
+def _private(response: HttpResponse) -> HttpResponse:
+    # Pages with customer data must not linger in shared caches or the browser's back cache.
+    add_never_cache_headers(response)
+    return response
+
+
+def _export_query(request: HttpRequest) -> str:
+    params = request.GET.copy()
+    params.pop("page", None)
+    return params.urlencode()
+
+
+@requires("customer:view", methods=("GET",))
+@require_GET
+def customer_list(request: HttpRequest) -> HttpResponse:
+    filterset = selectors.customer_filterset(user=request.user, data=request.GET)
+    labels = {code: selectors.dict_labels(code) for code in ("customer_type", "segment")}
+    table = CustomerTable(filterset.qs, labels=labels)
+    RequestConfig(request, paginate={"per_page": PER_PAGE}).configure(table)
+    filtered = any(request.GET.get(k) for k in ("q", "segment", "org", "manager"))
+    context: dict[str, Any] = {
+        "filter": filterset,
+        "table": table,
+        "count": table.paginator.count,
+        "filtered": filtered,
+        "library_empty": not filtered and table.paginator.count == 0 and selectors.library_is_empty(),
+        "can_export": has_perm(request.user, "customer:export"),
+        "export_query": _export_query(request),
+        "watermark": True,
+    }
+    return _private(render_page(request, "customers/list.html", context,
+                                fragment_template="customers/_list_results.html"))
+
+
+@requires("customer:export", methods=("GET",))
+@require_GET
+def customer_export(request: HttpRequest) -> HttpResponse:
+    qs = selectors.customer_export_list(user=request.user, filters=request.GET)
+    result = exports.customer_export(user=request.user, queryset=qs.order_by(*ordering(request.GET.get("sort"))))
+    filename = f"客户清单-{timezone.localdate():%Y%m%d}.xlsx"
+    return _private(excel.response(filename, result.headers, result.rows, title="客户清单"))
+
+
+def _detail_context(request: HttpRequest, customer: Any, revealed: dict[str, str] | None = None,
+                    errors: dict[str, str] | None = None) -> dict[str, Any]:
+    types, segments, id_types = (selectors.dict_labels(c) for c in ("customer_type", "segment", "id_type"))
+    can_reveal = has_perm(request.user, "pii:view")
+    revealed, errors = revealed or {}, errors or {}
+    pii_values = [
+        {"field": field, "label": label, "masked": getattr(customer, f"{field}_masked"),
+         "value": revealed.get(field), "error": errors.get(field), "can_reveal": can_reveal}
+        for field, (_, label) in services.PII_FIELDS.items()
+    ]
+    return {
+        "customer": customer,
+        "customer_type_label": types.get(customer.customer_type, customer.customer_type),
+        "segment_label": segments.get(customer.segment, customer.segment),
+        "id_type_label": id_types.get(customer.id_type, customer.id_type),
+        "pii_values": pii_values,
+        "sections": SECTIONS,
+        "watermark": True,
+    }
+
+
+@requires("customer:view", methods=("GET",))
+@require_GET
+def customer_detail(request: HttpRequest, customer_no: str) -> HttpResponse:
+    customer = selectors.customer_get(user=request.user, customer_no=customer_no)
+    return _private(render_page(request, "customers/detail.html", _detail_context(request, customer)))
+
+
+@requires("pii:view", methods=("POST",))
+@require_POST
+def customer_reveal(request: HttpRequest, customer_no: str, field: str) -> HttpResponse:
+    """The full value of one protected field, logged. HTMX gets the value's fragment; a plain
+    form post gets the 360 page with that value shown."""
+    if field not in services.PII_FIELDS:
+        raise Http404("没有这个字段")
+    customer = selectors.customer_for_reveal(user=request.user, customer_no=customer_no)
+    revealed: dict[str, str] = {}
+    errors: dict[str, str] = {}
+    try:
+        revealed[field] = services.reveal_pii(user=request.user, customer=customer, field=field)
+    except services.RevealError as exc:
+        errors[field] = str(exc)
+    context = _detail_context(request, customer, revealed, errors)
+    if wants_fragment(request):
+        item = next(v for v in context["pii_values"] if v["field"] == field)
+        return _private(render_page(request, "customers/_pii_value.html", {"customer": customer, "item": item}))
+    return _private(render_page(request, "customers/detail.html", context))

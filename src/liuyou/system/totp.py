@@ -1,0 +1,99 @@
+"""Second factor: time-based one-time passwords (TOTP, RFC 6238, 6 digits, 30 s).
+
+Required, when LIUYOU_REQUIRE_TOTP is on (the production default), for users holding any role
+in LIUYOU_TOTP_ROLES; a user who has bound an authenticator is asked for it in any mode.
+The secret is stored SM4-encrypted with the data key (liuyou.core.pii), never in clear.
+"""
+
+from __future__ import annotations
+
+import base64
+from typing import Any
+
+import pyotp
+import qrcode
+import qrcode.image.svg
+from django.conf import settings
+from django.utils import timezone
+
+from liuyou.core import audit, pii
+
+ISSUER = "六有"
+VALID_WINDOW = 1  # accept the previous and next 30-second step: phone clocks drift
+
+
+def required_for(user: Any) -> bool:
+    """Whether `user` must pass a second factor after the password."""
+    if getattr(user, "totp_confirmed_at", None) and getattr(user, "totp_secret", ""):
+        return True
+    if not getattr(settings, "LIUYOU_REQUIRE_TOTP", False):
+        return False
+    return user.roles.filter(code__in=tuple(settings.LIUYOU_TOTP_ROLES)).exists()
+
+
+def is_enrolled(user: Any) -> bool:
+    return bool(getattr(user, "totp_secret", "") and getattr(user, "totp_confirmed_at", None))
+
+
+def new_secret() -> str:
+    return pyotp.random_base32()
+
+
+def provisioning_uri(secret: str, user: Any) -> str:
+    return pyotp.TOTP(secret).provisioning_uri(name=user.staff_no, issuer_name=ISSUER)
+
+
+def qr_data_uri(uri: str) -> str:
+    """The QR code as an SVG data: URI, rendered on the server (CSP allows img-src data:)."""
+    image = qrcode.make(uri, image_factory=qrcode.image.svg.SvgPathFillImage, box_size=10, border=2)
+    svg = image.to_string(encoding="unicode")
+    if isinstance(svg, str):
+        svg = svg.encode("utf-8")
+    return "data:image/svg+xml;base64," + base64.b64encode(svg).decode("ascii")
+
+
+def verify_code(secret: str, code: str) -> bool:
+    code = (code or "").strip().replace(" ", "")
+    if len(code) != 6 or not code.isdigit():
+        return False
+    return pyotp.TOTP(secret).verify(code, valid_window=VALID_WINDOW)
+
+
+def verify_user_code(user: Any, code: str) -> bool:
+    if not is_enrolled(user):
+        return False
+    try:
+        secret = pii.decrypt(user.totp_secret)
+    except pii.PIIError:
+        return False
+    return verify_code(secret, code)
+
+
+def enroll(*, user: Any, secret: str, actor: Any = None) -> None:
+    """Bind a confirmed secret to `user` (the caller has checked a code against it)."""
+    user.totp_secret = pii.encrypt(secret)
+    user.totp_confirmed_at = timezone.now()
+    user.save(update_fields=["totp_secret", "totp_confirmed_at", "updated_at"])
+    audit.record(
+        action="user.totp_enroll",
+        user=actor or user,
+        obj=user,
+        after={"totp_confirmed_at": user.totp_confirmed_at},
+        message="绑定动态口令",
+    )
+
+
+def reset_totp(*, user: Any, actor: Any) -> None:
+    """An administrator clears the user's second factor; the user binds a new one at next login."""
+    before = {"totp_confirmed_at": user.totp_confirmed_at}
+    user.totp_secret = ""
+    user.totp_confirmed_at = None
+    user.save(update_fields=["totp_secret", "totp_confirmed_at", "updated_at"])
+    audit.record(
+        action="user.totp_reset",
+        user=actor,
+        obj=user,
+        before=before,
+        after={"totp_confirmed_at": None},
+        message="重置动态口令",
+    )

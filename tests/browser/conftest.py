@@ -1,0 +1,68 @@
+"""Headless Chromium for the real-browser tests: Debian's /usr/bin/chromium driven through
+Playwright's Python sync API (no browser download).
+
+Missing browser: the tests skip, unless LIUYOU_REQUIRE_BROWSER=1 (CI), where they fail.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+CHROMIUM = Path(os.environ.get("LIUYOU_TEST_CHROMIUM", "/usr/bin/chromium"))
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
+
+
+def _unavailable(reason: str) -> None:
+    if os.environ.get("LIUYOU_REQUIRE_BROWSER", "").strip().lower() in {"1", "true", "yes"}:
+        pytest.fail(f"{reason} (LIUYOU_REQUIRE_BROWSER=1: the real-browser test must run)")
+    pytest.skip(f"{reason}; install it with `apt-get install -y chromium fonts-noto-cjk`")
+
+
+@pytest.fixture
+def artifacts() -> Path:
+    ARTIFACTS.mkdir(exist_ok=True)
+    return ARTIFACTS
+
+
+@pytest.fixture
+def browser(transactional_db: Any) -> Iterator[Any]:
+    """A Chromium browser for one test.
+
+    Playwright's sync API runs an event loop in this thread, which makes Django's ORM refuse
+    to run here ("async context"); the test's own ORM calls are plain synchronous code, so the
+    guard is lifted while the browser is open. The fixture depends on the database so that it
+    closes before the database is flushed.
+    """
+    if not CHROMIUM.is_file():
+        _unavailable(f"{CHROMIUM} not found")
+    try:
+        from playwright.sync_api import sync_playwright
+    except ImportError:  # pragma: no cover - dev dependencies missing
+        _unavailable("the playwright package is not installed")
+    previous = os.environ.get("DJANGO_ALLOW_ASYNC_UNSAFE")
+    os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
+    try:
+        with sync_playwright() as p:
+            instance = p.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS, headless=True)
+            try:
+                yield instance
+            finally:
+                instance.close()
+    finally:
+        if previous is None:
+            os.environ.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)
+        else:
+            os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = previous

@@ -1,0 +1,149 @@
+"""Authorization matrix: every registered page route × every role (and anonymous).
+
+Walks Django's URL resolver, so a new route is covered without anyone remembering to: a view
+without a declared requirement (core.access public/login_only/requires) fails the test, and
+so does a route parameter nobody has given a sample for. The expected answer comes from the
+permission map (system.catalog.ROLES as migrated into the database):
+
+- anonymous: public routes answer; everything else redirects to /login;
+- a role without the route's permission: 403;
+- a role with it: anything but 403/405/5xx (a sample outside the role's data scope may be 404).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import pytest
+from django.urls import URLPattern, URLResolver, get_resolver
+
+from liuyou.core.access import LOGIN, PUBLIC
+from liuyou.system.catalog import ROLES
+
+
+@dataclass(frozen=True)
+class Route:
+    pattern: str
+    name: str
+    requirement: str
+    methods: tuple[str, ...]
+    params: tuple[str, ...]
+
+
+def _walk(patterns, prefix=""):
+    for p in patterns:
+        if isinstance(p, URLResolver):
+            if str(p.pattern).startswith("api/"):
+                continue  # the JSON API has its own matrix
+            yield from _walk(p.url_patterns, prefix + str(p.pattern))
+        elif isinstance(p, URLPattern):
+            yield prefix + str(p.pattern), p
+
+
+def page_routes() -> list[Route]:
+    routes = []
+    missing = []
+    for pattern, p in _walk(get_resolver().url_patterns):
+        if pattern.startswith("static/"):
+            continue
+        cb = p.callback
+        requirement = getattr(cb, "liuyou_permission", None)
+        if requirement is None:
+            missing.append(pattern)
+            continue
+        routes.append(Route(pattern, p.name or "", requirement, tuple(cb.liuyou_methods),
+                            tuple(p.pattern.converters) if hasattr(p.pattern, "converters") else ()))
+    assert not missing, f"routes without a declared requirement (use core.access decorators): {missing}"
+    return routes
+
+
+def test_every_route_declares_its_requirement():
+    routes = page_routes()
+    assert len(routes) >= 10
+    assert {r.requirement for r in routes} & {PUBLIC, LOGIN}
+
+
+@pytest.fixture
+def samples(bank, role_users, make_user, make_customer):
+    """One in-scope object per route parameter. Never the acting user, so POST actions
+    (disable, revoke, reset) do not lock the actor out mid-walk."""
+    from liuyou.core import audit
+    from liuyou.system.models import ApiKey, DictType, OperationLog, Role, UserSession
+
+    subject = make_user("7001", "account_manager", org=bank.o1)
+    make_customer("C1", org=bank.o1, grid=bank.g1, manager=role_users["account_manager"],
+                  id_no="410521199001011234", phone="13800138000")
+    audit.record(action="test.sample", message="matrix sample")
+    session = UserSession.objects.create(session_key="matrixsamplesession", user=subject, ip="127.0.0.1")
+    values = {
+        "org_id": bank.g2.pk,
+        "user_id": subject.pk,
+        "role_id": Role.objects.get(code="post_loan_officer").pk,
+        "dict_id": DictType.objects.get(code="position").pk,
+        "item_id": DictType.objects.get(code="position").items.first().pk,
+        "session_id": session.pk,
+        "log_id": OperationLog.objects.order_by("seq").first().pk,
+        "customer_no": "C1",
+        "field": "phone",
+    }
+    key = ApiKey.objects.first()
+    if key is not None:
+        values["key_id"] = key.pk
+        values["prefix"] = key.prefix
+    return values
+
+
+def _url(route: Route, samples: dict) -> str:
+    import re
+
+    url = "/" + route.pattern
+    unknown = []
+
+    def sub(m):
+        name = m.group(2)
+        if name not in samples:
+            unknown.append(name)
+            return "x"
+        return str(samples[name])
+
+    url = re.sub(r"<(?:(\w+):)?(\w+)>", sub, url)
+    assert not unknown, f"{route.pattern}: add a sample for {unknown} in tests/test_authorization_matrix.py"
+    return url
+
+
+ACTORS = [*ROLES, "none", "anonymous"]
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("actor", ACTORS)
+def test_matrix(actor, client, role_users, samples):
+    from liuyou.core.access import permissions_of
+
+    user = None if actor == "anonymous" else role_users[actor]
+    perms = permissions_of(user) if user else frozenset()
+    failures = []
+    for route in sorted(page_routes(), key=lambda r: (r.pattern != "logout", r.pattern)):
+        if route.pattern == "logout":
+            continue  # logging out the actor would end the walk; covered by the auth tests
+        url = _url(route, samples)
+        for method in route.methods:
+            client.logout()
+            if user is not None:
+                client.force_login(user)
+            response = getattr(client, method.lower())(url)
+            status = response.status_code
+            if route.requirement == PUBLIC:
+                ok = status < 500 and status not in (401, 403, 405)
+                expected = "answer"
+            elif user is None:
+                ok = status == 302 and response["Location"].startswith("/login")
+                expected = "redirect to /login"
+            elif route.requirement == LOGIN or route.requirement in perms:
+                ok = status < 500 and status not in (403, 405)
+                expected = "allowed"
+            else:
+                ok = status == 403
+                expected = "403"
+            if not ok:
+                failures.append(f"{method} {url} as {actor}: {status}, expected {expected}")
+    assert not failures, "\n".join(failures)
