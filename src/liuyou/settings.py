@@ -139,6 +139,8 @@ SESSION_COOKIE_SECURE = CSRF_COOKIE_SECURE = PRODUCTION
 AXES_FAILURE_LIMIT = CONFIG.lockout_attempts
 AXES_COOLOFF_TIME = CONFIG.lockout_minutes / 60  # hours
 AXES_LOCKOUT_PARAMETERS = ["username"]
+# Locking by 工号 is the policy: locking by IP would lock a whole branch behind one NAT address.
+SILENCED_SYSTEM_CHECKS = ["axes.W006"]
 AXES_RESET_ON_SUCCESS = True
 AXES_DISABLE_ACCESS_LOG = True  # our own hash-chained login log records every attempt
 AXES_USERNAME_FORM_FIELD = "username"

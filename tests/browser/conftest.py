@@ -6,6 +6,7 @@ Missing browser: the tests skip, unless LIUYOU_REQUIRE_BROWSER=1 (CI), where the
 
 from __future__ import annotations
 
+import importlib
 import os
 from collections.abc import Iterator
 from pathlib import Path
@@ -37,8 +38,37 @@ def artifacts() -> Path:
     return ARTIFACTS
 
 
+def _set_log_triggers(*, on: bool) -> None:
+    """Drop, and optionally re-create, the append-only triggers of the two log tables, with the
+    very functions of the migration that created them."""
+    from django.apps import apps
+    from django.db import connection
+
+    migration = importlib.import_module("liuyou.system.migrations.0002_catalog_and_append_only_logs")
+    with connection.schema_editor() as editor:
+        migration.drop_triggers(apps, editor)
+        if on:
+            migration.add_triggers(apps, editor)
+
+
+@pytest.fixture(scope="module")
+def _log_triggers_restored(django_db_setup: Any, django_db_blocker: Any) -> Iterator[None]:
+    yield
+    with django_db_blocker.unblock():
+        _set_log_triggers(on=True)
+
+
 @pytest.fixture
-def browser(transactional_db: Any) -> Iterator[Any]:
+def flushable_logs(transactional_db: Any, _log_triggers_restored: None) -> Iterator[None]:
+    """A transactional test ends with a flush (DELETE / TRUNCATE of every table), which the
+    append-only triggers of the log tables refuse. Lift them just before the flush; they are
+    put back when the module is done, so later tests see them again."""
+    yield
+    _set_log_triggers(on=False)
+
+
+@pytest.fixture
+def browser(flushable_logs: None) -> Iterator[Any]:
     """A Chromium browser for one test.
 
     Playwright's sync API runs an event loop in this thread, which makes Django's ORM refuse

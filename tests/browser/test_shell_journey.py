@@ -81,6 +81,9 @@ def test_login_menu_admin_page_logout(browser, live_server, artifacts, demo_bank
             # The menu is folded away; the button opens it as an offcanvas.
             expect(users_link).to_be_hidden()
             page.locator('[data-bs-toggle="offcanvas"]:visible').first.click()
+            # Opened, and done sliding in (Bootstrap marks the transition with "showing").
+            expect(page.locator(".offcanvas.show, .offcanvas-lg.show")).to_have_count(1)
+            expect(page.locator(".offcanvas.showing, .offcanvas-lg.showing")).to_have_count(0)
         expect(users_link).to_be_visible()
         # A system admin's menu has the admin entries and no customer data.
         expect(page.get_by_role("link", name="机构管理")).to_be_visible()

@@ -13,6 +13,7 @@ import math
 import uuid
 from dataclasses import dataclass
 from datetime import date, datetime
+from datetime import timezone as dt_timezone
 from decimal import Decimal
 from typing import Any
 
@@ -100,6 +101,8 @@ def _append(chain: str, model: type[models.Model], fields: dict[str, Any]) -> mo
     from liuyou.system.models import AuditChain
 
     fields = _clip(model, fields)
+    # Stored timestamps come back in UTC; hash the same instant in the same spelling.
+    fields["created_at"] = fields["created_at"].astimezone(dt_timezone.utc)
     with transaction.atomic():
         AuditChain.objects.get_or_create(name=chain)
         head = AuditChain.objects.select_for_update().get(name=chain)

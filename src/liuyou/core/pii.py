@@ -92,7 +92,9 @@ def decrypt(token: str, ring: dict[str, DataKey] | None = None) -> str:
         raise PIIError("密文格式无效（不是本系统加密的数据）")
     key = (ring if ring is not None else keyring()[1]).get(key_id)
     if key is None:
-        raise PIIError(f"密文使用的密钥 {key_id} 不在当前配置中（LIUYOU_DATA_KEY / LIUYOU_DATA_KEY_PREVIOUS）")
+        raise PIIError(
+            f"密文使用的密钥 {key_id} 不在当前配置中（LIUYOU_DATA_KEY / LIUYOU_DATA_KEY_PREVIOUS）"
+        )
     try:
         raw = base64.b64decode(token[len(key_id) + 1 :], validate=True)
     except (binascii.Error, ValueError) as exc:

@@ -1,7 +1,6 @@
 """Customer endpoints under /api/v1/customers: the same selectors, data scope and masking as
 the pages. Full ID and phone numbers only through the logged reveal operation."""
 
-
 from typing import Any, Literal
 
 from django.http import HttpRequest, HttpResponse
@@ -56,7 +55,9 @@ class CustomerOut(Schema):
 
 
 class CustomerQuery(Schema):
-    q: str = Field("", max_length=Q_MAX, description="客户号、统一社会信用代码、客户名称开头，或完整证件号码/手机号码")
+    q: str = Field(
+        "", max_length=Q_MAX, description="客户号、统一社会信用代码、客户名称开头，或完整证件号码/手机号码"
+    )
     segment: str = Field("", max_length=32, description="客户分类代码")
     org: str = Field("", max_length=32, description="机构号（含下辖机构与网格）")
     manager: str = Field("", max_length=32, description="客户经理工号")
@@ -83,7 +84,7 @@ class ErrorOut(Schema):
 def list_customers(request: HttpRequest, filters: Query[CustomerQuery]):  # type: ignore[no-untyped-def]
     data = {k: v for k, v in filters.dict().items() if v}
     filterset = selectors.customer_filterset(user=request.user, data=data)
-    if not filterset.is_valid():
+    if filterset.is_bound and not filterset.is_valid():
         raise HttpError(422, "查询参数无效：" + "、".join(filterset.errors))
     return filterset.qs
 
@@ -94,7 +95,11 @@ def get_customer(request: HttpRequest, customer_no: str) -> Customer:
     return selectors.customer_get(user=request.user, customer_no=customer_no)
 
 
-@router.post("/{customer_no}/reveal", response={200: RevealOut, 409: ErrorOut}, summary="查看完整证件号码或手机号码（需 pii:view，记入操作日志）")
+@router.post(
+    "/{customer_no}/reveal",
+    response={200: RevealOut, 409: ErrorOut},
+    summary="查看完整证件号码或手机号码（需 pii:view，记入操作日志）",
+)
 @api_requires("pii:view")
 def reveal(request: HttpRequest, response: HttpResponse, customer_no: str, payload: RevealIn) -> Any:
     customer = selectors.customer_for_reveal(user=request.user, customer_no=customer_no)

@@ -15,8 +15,19 @@ from liuyou.core import audit, pii
 from liuyou.customers.models import Customer
 from liuyou.customers.selectors import dict_labels
 
-HEADERS = ["客户号", "客户名称", "客户类型", "证件类型", "证件号码", "手机号码", "客户分类", "开户机构",
-           "所属网格", "客户经理工号", "客户经理"]
+HEADERS = [
+    "客户号",
+    "客户名称",
+    "客户类型",
+    "证件类型",
+    "证件号码",
+    "手机号码",
+    "客户分类",
+    "开户机构",
+    "所属网格",
+    "客户经理工号",
+    "客户经理",
+]
 
 
 @dataclass
@@ -61,9 +72,17 @@ def customer_export(*, user: Any, queryset: QuerySet[Customer]) -> Export:
     rows = list(_rows(queryset, stats))
     unmasked = stats["unmasked"]
     if unmasked:
-        audit.record(action="pii.export", user=user, object_type="customers.customer",
-                     message=f"导出客户 {len(rows)} 条，其中 {unmasked} 条含完整证件号码和手机号码")
+        audit.record(
+            action="pii.export",
+            user=user,
+            object_type="customers.customer",
+            message=f"导出客户 {len(rows)} 条，其中 {unmasked} 条含完整证件号码和手机号码",
+        )
     else:
-        audit.record(action="customer.export", user=user, object_type="customers.customer",
-                     message=f"导出客户 {len(rows)} 条（证件号码、手机号码已脱敏）")
+        audit.record(
+            action="customer.export",
+            user=user,
+            object_type="customers.customer",
+            message=f"导出客户 {len(rows)} 条（证件号码、手机号码已脱敏）",
+        )
     return Export(headers=HEADERS, rows=rows, unmasked=unmasked)

@@ -60,8 +60,9 @@ class CustomerFilter(django_filters.FilterSet):
         model = Customer
         fields = ["q", "segment", "org", "manager"]
 
-    def __init__(self, data: Any = None, queryset: QuerySet[Customer] | None = None, *, user: Any,
-                 **kwargs: Any) -> None:
+    def __init__(
+        self, data: Any = None, queryset: QuerySet[Customer] | None = None, *, user: Any, **kwargs: Any
+    ) -> None:
         super().__init__(data, queryset=queryset, **kwargs)
         # The choices themselves follow the data scope: a branch head picks among the
         # branch's outlets and staff, an account manager only sees their own.
@@ -72,8 +73,9 @@ class CustomerFilter(django_filters.FilterSet):
         self.form.fields["org"].label_from_instance = lambda o: f"{o.code} {o.name}"
         self.form.fields["manager"].label_from_instance = lambda u: f"{u.staff_no} {u.name}"
         for field in self.form.fields.values():
-            field.widget.attrs.setdefault("class", "form-select" if isinstance(field.widget, forms.Select)
-                                          else "form-control")
+            field.widget.attrs.setdefault(
+                "class", "form-select" if isinstance(field.widget, forms.Select) else "form-control"
+            )
 
     def filter_q(self, queryset: QuerySet[Customer], name: str, value: str) -> QuerySet[Customer]:
         return queryset.filter(search_q(value)) if value and value.strip() else queryset
@@ -83,4 +85,6 @@ class CustomerFilter(django_filters.FilterSet):
         # and customers of its grids (a grid is an org too, so choosing one works).
         if not value:
             return queryset
-        return queryset.filter(Org.subtree_q(value.path, "org__path") | Org.subtree_q(value.path, "grid__path"))
+        return queryset.filter(
+            Org.subtree_q(value.path, "org__path") | Org.subtree_q(value.path, "grid__path")
+        )

@@ -24,8 +24,9 @@ def _base() -> QuerySet[Customer]:
     return Customer.objects.select_related("org", "grid", "manager")
 
 
-def customer_filterset(*, user: Any, data: Mapping[str, Any] | None = None,
-                       queryset: QuerySet[Customer] | None = None) -> CustomerFilter:
+def customer_filterset(
+    *, user: Any, data: Mapping[str, Any] | None = None, queryset: QuerySet[Customer] | None = None
+) -> CustomerFilter:
     """The bound filter set over the user's visible customers (its form renders the filters)."""
     qs = scope.scoped(queryset if queryset is not None else _base(), user, VIEW)
     return CustomerFilter(data or None, queryset=qs, user=user)

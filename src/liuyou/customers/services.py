@@ -25,8 +25,9 @@ def reveal_pii(*, user: Any, customer: Customer, field: str) -> str:
     try:
         value = pii.reveal(customer, field)
     except pii.PIIError as exc:
-        audit.record(action="pii.reveal", user=user, obj=customer, success=False,
-                     message=f"查看完整{label}失败：{exc}")
+        audit.record(
+            action="pii.reveal", user=user, obj=customer, success=False, message=f"查看完整{label}失败：{exc}"
+        )
         raise RevealError(f"无法显示完整{label}：{exc}") from exc
     audit.record(action="pii.reveal", user=user, obj=customer, message=f"查看完整{label}")
     return value

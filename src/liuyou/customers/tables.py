@@ -36,9 +36,17 @@ class CustomerTable(tables.Table):
 
     class Meta:
         model = Customer
-        fields = ("customer_no", "name", "customer_type", "id_no_masked", "phone_masked", "segment", "org",
-                  "manager")
-        attrs = {"class": "table table-sm table-hover align-middle"}
+        fields = (
+            "customer_no",
+            "name",
+            "customer_type",
+            "id_no_masked",
+            "phone_masked",
+            "segment",
+            "org",
+            "manager",
+        )
+        attrs = {"class": "table table-sm table-hover align-middle text-nowrap"}
         order_by = ("customer_no",)
 
     def __init__(self, *args: Any, labels: dict[str, dict[str, str]] | None = None, **kwargs: Any) -> None:

@@ -49,27 +49,40 @@ def customer_list(request: HttpRequest) -> HttpResponse:
         "export_query": _export_query(request),
         "watermark": True,
     }
-    return _private(render_page(request, "customers/list.html", context,
-                                fragment_template="customers/_list_results.html"))
+    return _private(
+        render_page(request, "customers/list.html", context, fragment_template="customers/_list_results.html")
+    )
 
 
 @requires("customer:export", methods=("GET",))
 @require_GET
 def customer_export(request: HttpRequest) -> HttpResponse:
     qs = selectors.customer_export_list(user=request.user, filters=request.GET)
-    result = exports.customer_export(user=request.user, queryset=qs.order_by(*ordering(request.GET.get("sort"))))
+    result = exports.customer_export(
+        user=request.user, queryset=qs.order_by(*ordering(request.GET.get("sort")))
+    )
     filename = f"客户清单-{timezone.localdate():%Y%m%d}.xlsx"
     return _private(excel.response(filename, result.headers, result.rows, title="客户清单"))
 
 
-def _detail_context(request: HttpRequest, customer: Any, revealed: dict[str, str] | None = None,
-                    errors: dict[str, str] | None = None) -> dict[str, Any]:
+def _detail_context(
+    request: HttpRequest,
+    customer: Any,
+    revealed: dict[str, str] | None = None,
+    errors: dict[str, str] | None = None,
+) -> dict[str, Any]:
     types, segments, id_types = (selectors.dict_labels(c) for c in ("customer_type", "segment", "id_type"))
     can_reveal = has_perm(request.user, "pii:view")
     revealed, errors = revealed or {}, errors or {}
     pii_values = [
-        {"field": field, "label": label, "masked": getattr(customer, f"{field}_masked"),
-         "value": revealed.get(field), "error": errors.get(field), "can_reveal": can_reveal}
+        {
+            "field": field,
+            "label": label,
+            "masked": getattr(customer, f"{field}_masked"),
+            "value": revealed.get(field),
+            "error": errors.get(field),
+            "can_reveal": can_reveal,
+        }
         for field, (_, label) in services.PII_FIELDS.items()
     ]
     return {
@@ -107,5 +120,7 @@ def customer_reveal(request: HttpRequest, customer_no: str, field: str) -> HttpR
     context = _detail_context(request, customer, revealed, errors)
     if wants_fragment(request):
         item = next(v for v in context["pii_values"] if v["field"] == field)
-        return _private(render_page(request, "customers/_pii_value.html", {"customer": customer, "item": item}))
+        return _private(
+            render_page(request, "customers/_pii_value.html", {"customer": customer, "item": item})
+        )
     return _private(render_page(request, "customers/detail.html", context))

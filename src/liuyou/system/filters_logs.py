@@ -56,6 +56,7 @@ def _text(label: str, max_length: int, placeholder: str = "", **kwargs: Any) -> 
     return django_filters.CharFilter(
         label=label,
         max_length=max_length,
+        error_messages={"max_length": "不能超过 %(limit_value)d 个字符（当前 %(show_value)d 个）"},
         widget=forms.TextInput(attrs={"placeholder": placeholder} if placeholder else {}),
         **kwargs,
     )

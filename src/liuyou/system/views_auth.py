@@ -71,6 +71,8 @@ def _render_login(
         "form": form,
         "error": error,
         "notice": notice,
+        "lock_limit": settings.AXES_FAILURE_LIMIT,
+        "lock_minutes": _lock_minutes(),
         "next": _safe_next(request, request.POST.get("next") or request.GET.get("next")),
     }
     return render(request, "system/login.html", context, status=status)
@@ -158,12 +160,14 @@ def _complete_login(
 
 
 def _refuse_locked(
-    request: HttpRequest, staff_no: str, user: User | None, *, was_locked: bool
+    request: HttpRequest, staff_no: str, user: User | None, *, was_locked: bool, cause: str = ""
 ) -> HttpResponse:
+    """Log the attempt as locked: either made during a lock, or the failure (`cause`) that
+    reached the limit."""
     reason = (
         "账号锁定期间尝试登录"
         if was_locked
-        else f"连续 {settings.AXES_FAILURE_LIMIT} 次登录失败，账号锁定 {_lock_minutes()} 分钟"
+        else f"{cause}，连续 {settings.AXES_FAILURE_LIMIT} 次登录失败，账号锁定 {_lock_minutes()} 分钟"
     )
     audit.record_login(staff_no=staff_no, user=user, result=LoginResult.LOCKED, reason=reason)
     return lockout_response(request, None, {"username": staff_no})
@@ -197,7 +201,8 @@ def login_view(request: HttpRequest) -> HttpResponse:
     user = authenticate(request, username=staff_no, password=password)
 
     if getattr(request, "axes_locked_out", False):
-        return _refuse_locked(request, staff_no, known, was_locked=was_locked)
+        cause = "工号不存在" if known is None else "密码错误"
+        return _refuse_locked(request, staff_no, known, was_locked=was_locked, cause=cause)
     if user is None:
         # The backend refuses inactive accounts like wrong passwords. Only someone who knows
         # the password learns that the account is disabled; everyone else sees one message.
@@ -275,11 +280,11 @@ def _totp_failed(
     request: HttpRequest, user: User, form: TotpForm, template: str, context: dict[str, Any]
 ) -> HttpResponse:
     """A wrong code is a failed login: logged, and counted by axes towards the lockout."""
-    audit.record_login(staff_no=user.staff_no, user=user, result=LoginResult.FAILURE, reason="动态口令错误")
     user_login_failed.send(sender=__name__, credentials={"username": user.staff_no}, request=request)
     if getattr(request, "axes_locked_out", False):
         request.session.pop(sessions.PENDING_KEY, None)
-        return _refuse_locked(request, user.staff_no, user, was_locked=False)
+        return _refuse_locked(request, user.staff_no, user, was_locked=False, cause="动态口令错误")
+    audit.record_login(staff_no=user.staff_no, user=user, result=LoginResult.FAILURE, reason="动态口令错误")
     form.add_error("code", MSG_TOTP_WRONG)
     return render(request, template, {**context, "form": form})
 

@@ -47,7 +47,12 @@ def test_tampered_ciphertext_is_detected(old_key, position):
 
 
 def test_malformed_tokens_raise_piierror_without_echoing_the_value(old_key):
-    for token in ("41052119900101123X", f"{old_key.key_id}:not-base64!!", f"{old_key.key_id}:AAAA", "zz:AAAA"):
+    for token in (
+        "41052119900101123X",
+        f"{old_key.key_id}:not-base64!!",
+        f"{old_key.key_id}:AAAA",
+        "zz:AAAA",
+    ):
         with pytest.raises(pii.PIIError) as info:
             pii.decrypt(token)
         assert "41052119900101123X" not in str(info.value)

@@ -574,6 +574,22 @@ def test_templates_have_no_inline_code():
         assert "://" not in text, f"{template} refers to an outside URL"
 
 
+def test_no_template_in_the_package_has_inline_code_or_outside_assets():
+    """The CSP rule holds for every app's templates, not just the shell's."""
+    import re
+
+    package = CORE.parent
+    outside = re.compile(r"""(src|href)=["']?(https?:)?//""", re.I)
+    for template in package.glob("*/templates/**/*.html"):
+        text = template.read_text()
+        page = parse(text)
+        assert page.styled == [], template
+        assert page.handlers == [], template
+        assert page.inline_script_text == [], template
+        assert page.style_tags == 0, template
+        assert not outside.search(text), template
+
+
 # --- static files with DEBUG off ----------------------------------------------------------
 
 

@@ -19,8 +19,9 @@ SEPARATED_DUTIES = ("system_admin", "security_admin", "auditor")
 def book(bank, role_users, make_customer):
     am = role_users["account_manager"]
     mine = make_customer("C1", name="张三", org=bank.o1, grid=bank.g1, manager=am, id_no=ID_1, phone=PHONE_1)
-    other = make_customer("C2", name="李四", org=bank.b2, grid=bank.g2, id_no=ID_2, phone=PHONE_2,
-                          segment="salaried")
+    other = make_customer(
+        "C2", name="李四", org=bank.b2, grid=bank.g2, id_no=ID_2, phone=PHONE_2, segment="salaried"
+    )
     return SimpleNamespace(mine=mine, other=other, am=am)
 
 

@@ -46,8 +46,12 @@ def test_list_search_like_the_page(book, role_users, login):
     client = login(role_users["risk_officer"])
     assert [c["customer_no"] for c in body(client.get("/api/v1/customers", {"q": ID_2}))["items"]] == ["C2"]
     assert body(client.get("/api/v1/customers", {"q": ID_2[:8]}))["count"] == 0
-    assert [c["customer_no"] for c in body(client.get("/api/v1/customers", {"segment": "salaried"}))["items"]] == ["C2"]
-    assert [c["customer_no"] for c in body(client.get("/api/v1/customers", {"org": "100"}))["items"]] == ["C1"]
+    assert [
+        c["customer_no"] for c in body(client.get("/api/v1/customers", {"segment": "salaried"}))["items"]
+    ] == ["C2"]
+    assert [c["customer_no"] for c in body(client.get("/api/v1/customers", {"org": "100"}))["items"]] == [
+        "C1"
+    ]
     response = client.get("/api/v1/customers", {"segment": "bogus"})
     assert response.status_code == 422 and "segment" in body(response)["detail"]
     assert client.get("/api/v1/customers", {"q": "x" * 65}).status_code == 422
@@ -68,13 +72,15 @@ def test_detail_masked_and_404_out_of_scope(book, role_users, login):
 def test_reveal_with_pii_view_is_logged(book, role_users, login):
     user = role_users["branch_head"]
     client = login(user)
-    response = client.post("/api/v1/customers/C1/reveal", data=json.dumps({"field": "id_no"}),
-                           content_type="application/json")
+    response = client.post(
+        "/api/v1/customers/C1/reveal", data=json.dumps({"field": "id_no"}), content_type="application/json"
+    )
     assert response.status_code == 200
     assert body(response) == {"customer_no": "C1", "field": "id_no", "value": ID_1}
     assert "no-store" in response["Cache-Control"]
-    response = client.post("/api/v1/customers/C1/reveal", data=json.dumps({"field": "phone"}),
-                           content_type="application/json")
+    response = client.post(
+        "/api/v1/customers/C1/reveal", data=json.dumps({"field": "phone"}), content_type="application/json"
+    )
     assert body(response)["value"] == PHONE_1
     logs = list(OperationLog.objects.filter(action="pii.reveal").order_by("seq"))
     assert [log.message for log in logs] == ["查看完整证件号码", "查看完整手机号码"]
@@ -86,8 +92,11 @@ def test_reveal_with_pii_view_is_logged(book, role_users, login):
 @pytest.mark.django_db
 def test_reveal_refusals(book, role_users, login):
     def post(client, no, field="id_no"):
-        return client.post(f"/api/v1/customers/{no}/reveal", data=json.dumps({"field": field}),
-                           content_type="application/json")
+        return client.post(
+            f"/api/v1/customers/{no}/reveal",
+            data=json.dumps({"field": field}),
+            content_type="application/json",
+        )
 
     assert post(login(role_users["hq_admin"]), "C1").status_code == 403  # no pii:view
     client = login(role_users["branch_head"])
@@ -102,8 +111,9 @@ def test_separated_duties_get_403(book, role_users, login, role):
     client = login(role_users[role])
     assert client.get("/api/v1/customers").status_code == 403
     assert client.get("/api/v1/customers/C1").status_code == 403
-    response = client.post("/api/v1/customers/C1/reveal", data=json.dumps({"field": "id_no"}),
-                           content_type="application/json")
+    response = client.post(
+        "/api/v1/customers/C1/reveal", data=json.dumps({"field": "id_no"}), content_type="application/json"
+    )
     assert response.status_code == 403
 
 
@@ -112,3 +122,14 @@ def test_anonymous_gets_401(book, client):
     response = client.get("/api/v1/customers")
     assert response.status_code == 401
     assert "detail" in body(response)
+
+
+@pytest.mark.django_db
+def test_reveal_of_undecryptable_value_is_409_and_logged(book, role_users, login, settings):
+    settings.LIUYOU_DATA_KEY = bytes.fromhex("ffeeddccbbaa99887766554433221100")
+    response = login(role_users["branch_head"]).post(
+        "/api/v1/customers/C1/reveal", data=json.dumps({"field": "phone"}), content_type="application/json"
+    )
+    assert response.status_code == 409
+    assert "无法显示完整手机号码" in body(response)["detail"]
+    assert OperationLog.objects.get(action="pii.reveal").result == "failure"

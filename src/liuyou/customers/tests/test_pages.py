@@ -31,7 +31,16 @@ def test_list_shows_masked_values_with_watermark(book, role_users, login):
     assert "138****5678" in page
     assert "139****1111" in page
     assert_no_plain(page)
-    for header in ("客户号", "客户名称", "客户类型", "证件号码", "手机号码", "客户分类", "开户机构", "客户经理"):
+    for header in (
+        "客户号",
+        "客户名称",
+        "客户类型",
+        "证件号码",
+        "手机号码",
+        "客户分类",
+        "开户机构",
+        "客户经理",
+    ):
         assert header in page
     assert "农户" in page and "上班族" in page  # dictionary labels, not codes
     assert response.context["count"] == 2
@@ -190,7 +199,16 @@ def _sheet(response):
 @pytest.mark.django_db
 def test_export_masked_without_pii_view(book, role_users, login):
     rows = _sheet(login(role_users["hq_admin"]).get("/customers/export.xlsx"))
-    assert rows[0][:8] == ["客户号", "客户名称", "客户类型", "证件类型", "证件号码", "手机号码", "客户分类", "开户机构"]
+    assert rows[0][:8] == [
+        "客户号",
+        "客户名称",
+        "客户类型",
+        "证件类型",
+        "证件号码",
+        "手机号码",
+        "客户分类",
+        "开户机构",
+    ]
     assert [r[0] for r in rows[1:]] == ["C1", "C2"]
     first = rows[1]
     assert first[2] == "个人" and first[3] == "居民身份证" and first[6] == "农户"
@@ -226,3 +244,13 @@ def test_unmasked_export_is_logged_as_a_reveal(book, role_users, login):
 @pytest.mark.django_db
 def test_export_needs_customer_export(book, role_users, login):
     assert login(role_users["account_manager"]).get("/customers/export.xlsx").status_code == 403
+
+
+@pytest.mark.django_db
+def test_undecryptable_value_gives_a_chinese_message_and_a_failure_log(book, role_users, login, settings):
+    settings.LIUYOU_DATA_KEY = bytes.fromhex("ffeeddccbbaa99887766554433221100")  # the writing key is gone
+    response = login(role_users["branch_head"]).post("/customers/C1/reveal/id_no", HTTP_HX_REQUEST="true")
+    assert response.status_code == 200
+    assert "无法显示完整证件号码" in html(response) and ID_1 not in html(response)
+    log = OperationLog.objects.get(action="pii.reveal")
+    assert log.result == "failure" and "不在当前配置中" in log.message

@@ -49,12 +49,16 @@ def cipher_key_ids() -> set[str]:
     ids = set()
     for c in Customer.objects.all():
         ids |= {pii.key_id_of(t) for t in (c.id_no_cipher, c.phone_cipher) if t}
-    ids |= {pii.key_id_of(t) for t in User.objects.exclude(totp_secret="").values_list("totp_secret", flat=True)}
+    ids |= {
+        pii.key_id_of(t) for t in User.objects.exclude(totp_secret="").values_list("totp_secret", flat=True)
+    }
     return ids
 
 
 def search(user, text: str) -> list[str]:
-    return sorted(selectors.customer_list(user=user, filters={"q": text}).values_list("customer_no", flat=True))
+    return sorted(
+        selectors.customer_list(user=user, filters={"q": text}).values_list("customer_no", flat=True)
+    )
 
 
 @pytest.mark.django_db
@@ -151,7 +155,9 @@ def test_tampered_value_aborts_the_whole_rotation(old_book, settings):
     settings.LIUYOU_PREVIOUS_DATA_KEYS = (OLD,)
     victim = Customer.objects.get(customer_no="R4")
     token = victim.phone_cipher
-    Customer.objects.filter(pk=victim.pk).update(phone_cipher=token[:-6] + ("AAAA==" if token[-6:] != "AAAA==" else "BBBB=="))
+    Customer.objects.filter(pk=victim.pk).update(
+        phone_cipher=token[:-6] + ("AAAA==" if token[-6:] != "AAAA==" else "BBBB==")
+    )
     with pytest.raises(CommandError, match="无法解密"):
         rotate("--batch-size", "2")
     assert cipher_key_ids() == {key_id(OLD)}

@@ -55,10 +55,29 @@ def test_no_table_holds_a_plain_value_after_reveals_and_exports(book, role_users
 @pytest.mark.django_db
 def test_sqlite_database_image_holds_no_plain_value(book):
     if connection.vendor != "sqlite":
-        pytest.skip("the database image check reads SQLite's own bytes; PostgreSQL is covered by the table dump")
+        pytest.skip(
+            "the database image check reads SQLite's own bytes; PostgreSQL is covered by the table dump"
+        )
     connection.ensure_connection()
     image = connection.connection.serialize()  # the bytes the database file would hold
     assert "张三".encode() in image
     for value in plain_values():
         assert value.encode() not in image
         assert value.encode("utf-16-le") not in image
+
+
+@pytest.mark.django_db
+def test_postgresql_data_file_holds_no_plain_value(book):
+    if connection.vendor != "postgresql":
+        pytest.skip("reads PostgreSQL's heap file; SQLite is covered by the database image test")
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT rolsuper FROM pg_roles WHERE rolname = current_user")
+        if not cursor.fetchone()[0]:
+            pytest.skip("reading data files needs a superuser connection")
+        cursor.execute("CHECKPOINT")  # write the table's dirty pages to its file
+        cursor.execute("SELECT pg_read_binary_file(pg_relation_filepath('customers_customer'))")
+        image = bytes(cursor.fetchone()[0])
+    assert "张三".encode() in image  # the file holds the rows
+    assert pii.keyring()[0].key_id.encode() in image  # ... and their ciphertexts
+    for value in plain_values():
+        assert value.encode() not in image

@@ -218,12 +218,14 @@ def test_key_scopes_narrow_the_service_accounts_permissions(service_user, key_fo
     make_customer("C1", org=bank.o1)
     full = key_for("customer:view", "user:view", "org:view", user=user)
     narrow = key_for("user:view", user=user)
-    response = Client().get("/api/v1/customers", headers={"X-API-Key": full})
+    response = Client().get("/api/v1/customers/C1", headers={"X-API-Key": full})
     assert response.status_code == 200, response.content
+    assert response.json()["customer_no"] == "C1"
     assert Client().get("/api/v1/orgs", headers={"X-API-Key": full}).status_code == 200
     body = assert_error(Client().get("/api/v1/customers", headers={"X-API-Key": narrow}), 403)
     assert body["permission"] == "customer:view"
     assert body["detail"] == "无权访问：需要权限 customer:view"
+    assert_error(Client().get("/api/v1/customers/C1", headers={"X-API-Key": narrow}), 403)
     assert_error(Client().get("/api/v1/orgs", headers={"X-API-Key": narrow}), 403)
     assert Client().get("/api/v1/users", headers={"X-API-Key": narrow}).status_code == 200
     me = Client().get("/api/v1/me", headers={"X-API-Key": narrow}).json()
@@ -489,7 +491,7 @@ def test_docs_page_is_offline_and_csp_clean(client, role_users):
 
 @pytest.mark.browser
 @pytest.mark.django_db(transaction=True)
-def test_docs_page_renders_in_chromium_without_csp_violations(live_server, bank, make_user):
+def test_docs_page_renders_in_chromium_without_csp_violations(live_server):
     chromium = Path(os.environ.get("LIUYOU_TEST_CHROMIUM", "/usr/bin/chromium"))
     if not chromium.is_file():
         if os.environ.get("LIUYOU_REQUIRE_BROWSER", "").lower() in {"1", "true", "yes"}:
@@ -497,7 +499,15 @@ def test_docs_page_renders_in_chromium_without_csp_violations(live_server, bank,
         pytest.skip(f"{chromium} not found")
     from playwright.sync_api import sync_playwright
 
-    user = make_user("5301", "security_admin")
+    from liuyou.system.models import Org, User
+
+    # Plain rows, not the audited services: a transactional test flushes the tables at the
+    # end, and the append-only log tables refuse that.
+    org = Org.objects.create(code="000", name="总行", kind="head_office", path="/", depth=0)
+    Org.objects.filter(pk=org.pk).update(path=f"/{org.pk}/")
+    user = User.objects.create_user(staff_no="5301", password="Abcd#2026xyz", name="安全管理员", org=org,
+                                    must_change_password=False, password_changed_at=timezone.now())
+    user.roles.set(Role.objects.filter(code="security_admin"))
     client = Client()
     client.force_login(user)
     session_cookie = client.cookies["liuyou_session"].value
@@ -529,6 +539,15 @@ def test_docs_page_renders_in_chromium_without_csp_violations(live_server, bank,
                 page.wait_for_selector(".opblock", timeout=15_000)
                 paths = page.locator(".opblock-summary-path").all_inner_texts()
                 title = page.locator(".info .title").inner_text()
+                # "Try it out" on /me: the session call goes through, and rendering the answer
+                # (highlighted JSON) raises no CSP violation either.
+                page.locator(".opblock-summary-path", has_text="/api/v1/me").first.click()
+                page.locator(".try-out__btn").first.click()
+                page.locator(".execute").first.click()
+                status_cell = page.locator(".live-responses-table tbody .response-col_status").first
+                status_cell.wait_for(timeout=15_000)
+                live_status = status_cell.inner_text()
+                live_body = page.locator(".live-responses-table .microlight").first.inner_text()
                 violations = page.evaluate("window.__cspViolations || []")
             finally:
                 browser.close()
@@ -539,6 +558,7 @@ def test_docs_page_renders_in_chromium_without_csp_violations(live_server, bank,
             os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = previous
     assert "六有 Liuyou API" in title
     assert any("/api/v1/me" in p.replace("\u200b", "") for p in paths), paths
+    assert live_status.strip() == "200" and '"staff_no": "5301"' in live_body
     assert not violations
     assert not [p for p in problems if "Content Security Policy" in p or "error" in p.lower()], problems
     foreign = [u for u in requests if not u.startswith(origin) and not u.startswith("data:")]

@@ -142,10 +142,10 @@ def test_operation_filters(auditor_client, sample, role_users, params, expected)
     ("params", "message"),
     [
         ({"date_from": "2025-13-45"}, "输入一个有效的日期"),
-        ({"staff_no": "9" * 33}, "确保该值不超过 32 个字符"),
+        ({"staff_no": "9" * 33}, "不能超过 32 个字符（当前 33 个）"),
         ({"date_from": "2025-02-01", "date_to": "2025-01-01"}, "结束日期不能早于开始日期"),
         ({"result": "deleted"}, "选择一个有效的选项"),
-        ({"request_id": "x" * 37}, "确保该值不超过 36 个字符"),
+        ({"request_id": "x" * 37}, "不能超过 36 个字符（当前 37 个）"),
     ],
 )
 def test_invalid_filters_show_a_chinese_message_and_no_rows(auditor_client, sample, params, message):

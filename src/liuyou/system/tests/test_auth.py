@@ -177,7 +177,7 @@ def test_lockout_after_five_failures_refuses_the_right_password_then_lifts(clien
     assert not is_logged_in(client)
     results = [res for res, _ in logins("6020")]
     assert results == ["failure"] * 4 + ["locked", "locked"]
-    assert logins("6020")[4][1] == "连续 5 次登录失败，账号锁定 15 分钟"
+    assert logins("6020")[4][1] == "密码错误，连续 5 次登录失败，账号锁定 15 分钟"
     assert logins("6020")[5][1] == "账号锁定期间尝试登录"
 
     # 15 minutes on (from the last attempt), the right password works again.

@@ -143,6 +143,7 @@ def test_wrong_codes_lock_the_account(make_user):
     assert client.get("/totp/verify")["Location"] == "/login"
     assert post_login(client, "8004").status_code == 429
     assert [res for res, _ in results("8004")] == ["failure"] * 4 + ["locked", "locked"]
+    assert results("8004")[4][1] == "动态口令错误，连续 5 次登录失败，账号锁定 15 分钟"
 
 
 @pytest.mark.django_db

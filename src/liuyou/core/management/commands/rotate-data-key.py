@@ -49,7 +49,7 @@ class Target:
     def label(self) -> str:
         meta = self.model._meta
         field = meta.get_field(f"{self.name}_masked" if self.kind else self.name)
-        return f"{meta.verbose_name}.{field.verbose_name}"
+        return f"{meta.verbose_name}.{getattr(field, 'verbose_name', self.name)}"
 
 
 def targets() -> list[Target]:
@@ -101,11 +101,21 @@ class Command(BaseCommand):
     )
 
     def add_arguments(self, parser: CommandParser) -> None:
-        parser.add_argument("--previous-key", action="append", default=[], metavar="HEX",
-                            help="旧数据密钥（32 位十六进制），可重复给出；与 LIUYOU_DATA_KEY_PREVIOUS 合并使用")
+        parser.add_argument(
+            "--previous-key",
+            action="append",
+            default=[],
+            metavar="HEX",
+            help="旧数据密钥（32 位十六进制），可重复给出；与 LIUYOU_DATA_KEY_PREVIOUS 合并使用",
+        )
         parser.add_argument("--dry-run", action="store_true", help="只检查并统计需重新加密的数量，不写入")
-        parser.add_argument("--batch-size", type=int, default=BATCH_SIZE, metavar="N",
-                            help=f"每批处理的行数，默认 {BATCH_SIZE}")
+        parser.add_argument(
+            "--batch-size",
+            type=int,
+            default=BATCH_SIZE,
+            metavar="N",
+            help=f"每批处理的行数，默认 {BATCH_SIZE}",
+        )
 
     def handle(self, *args: Any, **options: Any) -> None:
         extra = tuple(_parse_key(k) for k in options["previous_key"])
@@ -121,7 +131,9 @@ class Command(BaseCommand):
                 "提供写入这些数据时使用的旧密钥后重试。未做任何修改。"
             )
         old_ids = sorted({kid for counts in found.values() for kid in counts if kid != current.key_id})
-        self.stdout.write(f"当前数据密钥编号：{current.key_id}；待替换的旧密钥编号：{'、'.join(old_ids) or '无'}")
+        self.stdout.write(
+            f"当前数据密钥编号：{current.key_id}；待替换的旧密钥编号：{'、'.join(old_ids) or '无'}"
+        )
         pending = 0
         for t, counts in found.items():
             todo = sum(n for kid, n in counts.items() if kid != current.key_id)
@@ -140,16 +152,26 @@ class Command(BaseCommand):
                 action="pii.rotate_key",
                 object_type="pii.data_key",
                 object_id=current.key_id,
-                message=(f"数据密钥轮换：旧密钥 {'、'.join(old_ids) or '无'} → 新密钥 {current.key_id}，"
-                         f"重新加密 {total} 个值" + (f"（{detail}）" if detail else "")),
+                message=(
+                    f"数据密钥轮换：旧密钥 {'、'.join(old_ids) or '无'} → 新密钥 {current.key_id}，"
+                    f"重新加密 {total} 个值" + (f"（{detail}）" if detail else "")
+                ),
             )
-        self.stdout.write(self.style.SUCCESS(
-            f"完成：已用密钥 {current.key_id} 重新加密 {total} 个值，用时 {time.monotonic() - started:.1f} 秒。"
-            "确认业务正常后，可从配置中删除旧密钥（LIUYOU_DATA_KEY_PREVIOUS）。"
-        ))
+        elapsed = time.monotonic() - started
+        self.stdout.write(
+            self.style.SUCCESS(
+                f"完成：已用密钥 {current.key_id} 重新加密 {total} 个值，用时 {elapsed:.1f} 秒。"
+                "确认业务正常后，可从配置中删除旧密钥（LIUYOU_DATA_KEY_PREVIOUS）。"
+            )
+        )
 
-    def _rotate(self, found: dict[Target, Counter[str]], current: pii.DataKey, ring: dict[str, pii.DataKey],
-                batch_size: int) -> dict[Target, int]:
+    def _rotate(
+        self,
+        found: dict[Target, Counter[str]],
+        current: pii.DataKey,
+        ring: dict[str, pii.DataKey],
+        batch_size: int,
+    ) -> dict[Target, int]:
         done: dict[Target, int] = dict.fromkeys(found, 0)
         by_model: dict[type[models.Model], list[Target]] = {}
         for t in found:
@@ -176,14 +198,18 @@ class Command(BaseCommand):
         return done
 
     @staticmethod
-    def _rotate_value(obj: models.Model, t: Target, current: pii.DataKey, ring: dict[str, pii.DataKey]) -> bool:
+    def _rotate_value(
+        obj: models.Model, t: Target, current: pii.DataKey, ring: dict[str, pii.DataKey]
+    ) -> bool:
         token = getattr(obj, t.cipher) or ""
         if not token or pii.key_id_of(token) == current.key_id:
             return False
         try:
             plain = pii.decrypt(token, ring)
         except pii.PIIError as exc:
-            raise CommandError(f"{t.label}（id={obj.pk}）无法解密：{exc}。已全部回滚，未做任何修改。") from exc
+            raise CommandError(
+                f"{t.label}（id={obj.pk}）无法解密：{exc}。已全部回滚，未做任何修改。"
+            ) from exc
         setattr(obj, t.cipher, pii.encrypt(plain, current))
         if t.digest:
             setattr(obj, t.digest, pii.digest(plain, current))

@@ -6,10 +6,13 @@ folders), so there is no collectstatic step and no web server to configure for t
 
 from __future__ import annotations
 
+import logging
 import sys
+from pathlib import Path
 from typing import Any
 
 from django.conf import settings
+from django.core import checks
 from django.core.management import CommandError
 from django.core.management.base import BaseCommand, CommandParser
 from django.db import DEFAULT_DB_ALIAS, connections
@@ -25,6 +28,21 @@ def pending_migrations(alias: str = DEFAULT_DB_ALIAS) -> list[str]:
     return [f"{migration.app_label}.{migration.name}" for migration, _backwards in plan]
 
 
+def _stderr_access_logger() -> type:
+    from gunicorn.glogging import Logger
+
+    class StderrAccessLogger(Logger):  # type: ignore[misc]
+        """gunicorn writes the access log ("-") to stdout; operators collect stderr."""
+
+        def setup(self, cfg: Any) -> None:
+            super().setup(cfg)
+            for handler in self.access_log.handlers:
+                if isinstance(handler, logging.StreamHandler) and handler.stream is sys.stdout:
+                    handler.setStream(sys.stderr)
+
+    return StderrAccessLogger
+
+
 def run_server(*, host: str, port: int, workers: int, threads: int, timeout: int = 120) -> None:
     """Run gunicorn in this process until it is stopped (SIGTERM/SIGINT: graceful shutdown)."""
     from gunicorn.app.base import BaseApplication
@@ -38,8 +56,11 @@ def run_server(*, host: str, port: int, workers: int, threads: int, timeout: int
         "timeout": timeout,
         "graceful_timeout": 30,
         "keepalive": 5,
-        "accesslog": "/dev/stderr" if sys.platform != "win32" else "-",
+        "accesslog": "-",
         "errorlog": "-",
+        "logger_class": _stderr_access_logger(),
+        # No ~/.gunicorn control socket: several instances may run under one account.
+        "control_socket_disable": True,
         "loglevel": "info",
         "proc_name": "liuyou",
         "forwarded_allow_ips": trusted,
@@ -80,13 +101,16 @@ class Command(BaseCommand):
         if workers < 1 or threads < 1 or not 0 < options["port"] < 65536:
             raise CommandError("进程数与线程数须为正整数，端口须在 1–65535 之间")
 
-        self.check(include_deployment_checks=settings.PRODUCTION, fail_level="ERROR")
+        self.check(include_deployment_checks=settings.PRODUCTION, fail_level=checks.ERROR)
         pending = pending_migrations()
         if pending:
             raise CommandError(
                 f"数据库有 {len(pending)} 个迁移尚未执行（如 {pending[0]}），拒绝启动。"
                 "请先运行 liuyou migrate / Unapplied migrations: run `liuyou migrate` first."
             )
+        # WhiteNoise also looks in STATIC_ROOT (unused: files come from the package) and warns
+        # on every start if the folder is missing.
+        Path(settings.STATIC_ROOT).mkdir(parents=True, exist_ok=True)
         # Forked workers must not share the master's database connection.
         connections.close_all()
 
