@@ -12,8 +12,7 @@ import json
 import math
 import uuid
 from dataclasses import dataclass
-from datetime import date, datetime
-from datetime import timezone as dt_timezone
+from datetime import UTC, date, datetime
 from decimal import Decimal
 from typing import Any
 
@@ -102,14 +101,14 @@ def _append(chain: str, model: type[models.Model], fields: dict[str, Any]) -> mo
 
     fields = _clip(model, fields)
     # Stored timestamps come back in UTC; hash the same instant in the same spelling.
-    fields["created_at"] = fields["created_at"].astimezone(dt_timezone.utc)
+    fields["created_at"] = fields["created_at"].astimezone(UTC)
     with transaction.atomic():
         AuditChain.objects.get_or_create(name=chain)
         head = AuditChain.objects.select_for_update().get(name=chain)
         seq = head.seq + 1
         fields = {**fields, "seq": seq, "prev_hash": head.last_hash}
         digest = sm3_hex(canonical(fields))
-        entry = model.objects.create(**fields, hash=digest)
+        entry = model._default_manager.create(**fields, hash=digest)
         AuditChain.objects.filter(name=chain).update(seq=seq, last_hash=digest)
     return entry
 
@@ -261,7 +260,8 @@ def verify(chain: str = OPERATION, batch: int = 5000) -> VerifyResult:
         for entry in rows:
             checked += 1
             if entry.seq != expected_seq:
-                broken.append((entry.seq, f"序号不连续：应为 {expected_seq}，实为 {entry.seq}（有记录被删除）"))
+                gap = f"序号不连续：应为 {expected_seq}，实为 {entry.seq}（有记录被删除）"
+                broken.append((entry.seq, gap))
             if entry.prev_hash != prev:
                 broken.append((entry.seq, "与上一条记录的链接不符"))
             if entry_hash(entry) != entry.hash:
@@ -277,4 +277,6 @@ def verify(chain: str = OPERATION, batch: int = 5000) -> VerifyResult:
         broken.append((head.seq, f"链头序号 {head.seq} 与最后一条记录 {last_seq} 不符（末尾记录被删除）"))
     elif head.last_hash != prev:
         broken.append((head.seq, "链头哈希与最后一条记录不符（末尾记录被改写）"))
-    return VerifyResult(chain=chain, checked=checked, broken=broken, head_seq=head.seq, head_hash=head.last_hash)
+    return VerifyResult(
+        chain=chain, checked=checked, broken=broken, head_seq=head.seq, head_hash=head.last_hash
+    )

@@ -72,7 +72,11 @@ class _LogFilter(django_filters.FilterSet):
         super().__init__(*args, **kwargs)
         self.form.order_fields(self._meta.fields)
         for field in self.form.fields.values():
-            css = "form-select form-select-sm" if isinstance(field.widget, forms.Select) else "form-control form-control-sm"
+            css = (
+                "form-select form-select-sm"
+                if isinstance(field.widget, forms.Select)
+                else "form-control form-control-sm"
+            )
             field.widget.attrs.setdefault("class", css)
 
     def filter_date_from(self, queryset: QuerySet[Any], name: str, value: date | None) -> QuerySet[Any]:
@@ -124,7 +128,17 @@ class OperationLogFilter(_LogFilter):
 
     class Meta:
         model = OperationLog
-        fields = ["date_from", "date_to", "staff_no", "org", "action", "object_type", "result", "request_id", "ip"]
+        fields = [
+            "date_from",
+            "date_to",
+            "staff_no",
+            "org",
+            "action",
+            "object_type",
+            "result",
+            "request_id",
+            "ip",
+        ]
         form = LogFilterForm
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
@@ -136,11 +150,15 @@ class OperationLogFilter(_LogFilter):
         text = value.strip() if value else ""
         return queryset.filter(Q(org_code=text) | Q(org_name__icontains=text)) if text else queryset
 
-    def filter_action(self, queryset: QuerySet[OperationLog], name: str, value: str) -> QuerySet[OperationLog]:
+    def filter_action(
+        self, queryset: QuerySet[OperationLog], name: str, value: str
+    ) -> QuerySet[OperationLog]:
         text = value.strip() if value else ""
         return queryset.filter(action__startswith=text) if text else queryset
 
-    def filter_object_type(self, queryset: QuerySet[OperationLog], name: str, value: str) -> QuerySet[OperationLog]:
+    def filter_object_type(
+        self, queryset: QuerySet[OperationLog], name: str, value: str
+    ) -> QuerySet[OperationLog]:
         text = value.strip().lower() if value else ""
         return queryset.filter(object_type=text) if text else queryset
 

@@ -37,7 +37,10 @@ def style(form: forms.BaseForm, small: bool = False) -> None:
         if isinstance(field, forms.CharField) and field.max_length and "max_length" not in field.error_messages:
             field.error_messages["max_length"] = "不能超过 %(limit_value)d 个字符（当前 %(show_value)d 个）"
         widget = field.widget
-        if isinstance(widget, forms.CheckboxSelectMultiple | forms.RadioSelect | forms.HiddenInput):
+        if isinstance(widget, forms.HiddenInput):
+            continue
+        if isinstance(widget, forms.CheckboxSelectMultiple | forms.RadioSelect):
+            widget.attrs["class"] = "form-check-input"
             continue
         if isinstance(widget, forms.CheckboxInput):
             css = "form-check-input"
@@ -77,14 +80,29 @@ def _sort_field() -> SortOrderField:
     return SortOrderField()
 
 
-class OrgChoiceField(forms.ModelChoiceField):
-    def label_from_instance(self, obj: Org) -> str:
-        return f"{'　' * obj.depth}{obj.name}（{obj.code}）"
+def _org_label(obj: Org) -> str:
+    return f"{'　' * obj.depth}{obj.name}（{obj.code}）{'' if obj.is_active else '（已停用）'}"
 
 
-class OrgMultipleChoiceField(forms.ModelMultipleChoiceField):
-    def label_from_instance(self, obj: Org) -> str:
-        return f"{'　' * obj.depth}{obj.name}（{obj.code}）"
+class _TreeOrdered:
+    """Org choices listed in tree order, indented by depth; validation still uses the queryset."""
+
+    def _get_choices(self) -> Any:
+        if hasattr(self, "_choices"):
+            return self._choices
+        orgs = selectors.in_tree_order(self.queryset)  # type: ignore[attr-defined]
+        blank = [("", self.empty_label)] if getattr(self, "empty_label", None) is not None else []
+        return blank + [(o.pk, _org_label(o)) for o in orgs]
+
+    choices = property(_get_choices, forms.ChoiceField.choices.fset)  # type: ignore[attr-defined]
+
+
+class OrgChoiceField(_TreeOrdered, forms.ModelChoiceField):
+    pass
+
+
+class OrgMultipleChoiceField(_TreeOrdered, forms.ModelMultipleChoiceField):
+    pass
 
 
 # --- orgs -------------------------------------------------------------------------------------

@@ -99,7 +99,7 @@ class PasswordChangeForm(forms.Form):
     def __init__(self, *args: Any, user: Any, **kwargs: Any) -> None:
         self.user = user
         super().__init__(*args, **kwargs)
-        self.fields["new_password1"].help_text = "；".join(password_validators_help_texts())
+        self.fields["new_password1"].help_text = "密码规则：" + "".join(password_validators_help_texts())
 
     def clean_old_password(self) -> str:
         value = self.cleaned_data["old_password"]

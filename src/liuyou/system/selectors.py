@@ -95,28 +95,18 @@ def _path_ids(path: str) -> list[int]:
     return [int(p) for p in path.strip("/").split("/") if p]
 
 
-def org_forest(visible: QuerySet[Org], matched: QuerySet[Org] | None = None,
-               kind_labels: dict[str, str] | None = None) -> list[OrgNode]:
+def org_forest(
+    visible: QuerySet[Org], matched: QuerySet[Org] | None = None, kind_labels: dict[str, str] | None = None
+) -> list[OrgNode]:
     """The visible orgs as trees, children ordered by sort order then code.
 
     With `matched` (a filtered subset), only matches and their visible ancestors appear,
-    the ancestors flagged so the page can dim them. A visible org whose parent is not visible
-    becomes a root: a branch head sees their branch as the top of the tree."""
+    the ancestors flagged so the page can dim them; head counts still cover the whole
+    visible subtree. A visible org whose parent is not visible becomes a root: a branch head
+    sees their branch as the top of the tree."""
     orgs = {o.pk: o for o in visible.order_by("path")}
-    keep: set[int] = set(orgs)
-    matched_ids: set[int] = set(orgs)
-    if matched is not None:
-        matched_ids = set(matched.values_list("pk", flat=True)) & set(orgs)
-        keep = set()
-        for pk in matched_ids:
-            keep.update(i for i in _path_ids(orgs[pk].path) if i in orgs)
-    counts = _user_counts(keep)
-    nodes = {
-        pk: OrgNode(org=orgs[pk], users=counts.get(pk, 0), matched=pk in matched_ids)
-        for pk in orgs
-        if pk in keep
-    }
-    roots: list[OrgNode] = []
+    counts = _user_counts(orgs)
+    nodes = {pk: OrgNode(org=org, users=counts.get(pk, 0)) for pk, org in orgs.items()}
     by_parent: dict[int | None, list[OrgNode]] = defaultdict(list)
     for node in nodes.values():
         parent = node.org.parent_id
@@ -135,7 +125,20 @@ def org_forest(visible: QuerySet[Org], matched: QuerySet[Org] | None = None,
     roots = sorted(by_parent.get(None, []), key=key)
     for root in roots:
         build(root, 0)
-    return roots
+    if matched is None:
+        return roots
+
+    matched_ids = set(matched.values_list("pk", flat=True)) & set(nodes)
+    keep = {i for pk in matched_ids for i in _path_ids(orgs[pk].path) if i in nodes}
+
+    def prune(level: list[OrgNode]) -> list[OrgNode]:
+        kept = [n for n in level if n.pk in keep]
+        for n in kept:
+            n.matched = n.pk in matched_ids
+            n.children = prune(n.children)
+        return kept
+
+    return prune(roots)
 
 
 def flatten(forest: list[OrgNode]) -> list[OrgNode]:
@@ -149,6 +152,16 @@ def flatten(forest: list[OrgNode]) -> list[OrgNode]:
 
     walk(forest)
     return out
+
+
+def in_tree_order(orgs: Iterable[Org]) -> list[Org]:
+    """`orgs` as the tree shows them: each under its parent, siblings by sort order then code.
+    (The path column orders by primary key, and as text: '/1/10/' before '/1/2/'.)"""
+    orgs = list(orgs)
+    ancestor_ids = {i for o in orgs for i in _path_ids(o.path)}
+    keys = {pk: (order, code) for pk, order, code in
+            Org.objects.filter(pk__in=ancestor_ids).values_list("pk", "sort_order", "code")}
+    return sorted(orgs, key=lambda o: [keys.get(i, (0, "")) for i in _path_ids(o.path)])
 
 
 def org_export_rows(orgs: QuerySet[Org]) -> QuerySet[Org]:

@@ -130,6 +130,21 @@ def end_all_sessions(
     return count
 
 
+def close_stale_sessions() -> int:
+    """Close, as timed out, open rows whose Django session expired or was cleared (users who
+    never came back), each with its login-log entry. For a scheduled job; returns how many."""
+    live = Session.objects.filter(expire_date__gt=timezone.now()).values("session_key")
+    stale = UserSession.objects.filter(ended_at__isnull=True).exclude(session_key__in=live)
+    closed = 0
+    for row in stale.select_related("user").iterator():
+        if end_session(user_session=row, reason=EndReason.TIMEOUT):
+            audit.record_login(
+                staff_no=row.user.staff_no, user=row.user, result=LoginResult.TIMEOUT, reason="会话空闲超时"
+            )
+            closed += 1
+    return closed
+
+
 def note_return(*, user_session_id: int) -> tuple[str, str] | None:
     """A client whose session is gone came back. Returns (notice, login-log result) to show
     and record once, or None when there is nothing to say (logged out, unknown row).

@@ -20,7 +20,7 @@ def _badge(text: str, tone: str) -> str:
 
 class _Base(tables.Table):
     class Meta:
-        attrs = {"class": "table table-sm table-hover align-middle mb-0"}
+        attrs = {"class": "table table-sm table-hover align-middle mb-0 text-nowrap"}
         empty_text = "暂无数据"
         template_name = "django_tables2/bootstrap5-responsive.html"
 

@@ -9,6 +9,7 @@ from typing import Any
 
 import django_tables2 as tables
 from django.apps import apps
+from django.core.exceptions import FieldDoesNotExist
 from django.db import models
 from django.urls import reverse
 from django.utils import timezone
@@ -98,9 +99,11 @@ def field_label(object_type: str, name: str) -> str:
     model = _model(object_type)
     if model is not None:
         try:
-            return str(model._meta.get_field(name).verbose_name)
-        except Exception:  # noqa: BLE001 - extra keys (e.g. "roles") are not model fields
-            pass
+            field = model._meta.get_field(name)
+        except FieldDoesNotExist:  # extra keys such as "roles" are not model fields
+            field = None
+        if field is not None and getattr(field, "verbose_name", None):
+            return str(field.verbose_name)  # type: ignore[union-attr]
     return {"roles": "角色", "permissions": "权限", "custom_orgs": "自定义机构"}.get(name, name)
 
 
@@ -115,8 +118,8 @@ def field_value(object_type: str, name: str, value: Any) -> str:
     model = _model(object_type)
     if model is not None and isinstance(value, str):
         try:
-            choices = dict(model._meta.get_field(name).flatchoices)  # type: ignore[union-attr]
-        except Exception:  # noqa: BLE001
+            choices = dict(getattr(model._meta.get_field(name), "flatchoices", None) or [])
+        except FieldDoesNotExist:
             choices = {}
         if value in choices:
             return f"{choices[value]}（{value}）"
@@ -134,18 +137,22 @@ def diff_rows(entry: OperationLog) -> list[dict[str, Any]]:
         a = after.get(key) if after is not None else None
         in_before = before is not None and key in before
         in_after = after is not None and key in after
-        rows.append({
-            "name": key,
-            "label": field_label(entry.object_type, key),
-            "before": field_value(entry.object_type, key, b) if in_before else "—",
-            "after": field_value(entry.object_type, key, a) if in_after else "—",
-            "changed": in_before != in_after or b != a,
-        })
+        rows.append(
+            {
+                "name": key,
+                "label": field_label(entry.object_type, key),
+                "before": field_value(entry.object_type, key, b) if in_before else "—",
+                "after": field_value(entry.object_type, key, a) if in_after else "—",
+                "changed": in_before != in_after or b != a,
+            }
+        )
     return rows
 
 
 def _badge(value: str, label: str) -> str:
-    return format_html('<span class="badge {}">{}</span>', RESULT_BADGES.get(value, "text-bg-secondary"), label)
+    return format_html(
+        '<span class="badge {}">{}</span>', RESULT_BADGES.get(value, "text-bg-secondary"), label
+    )
 
 
 def _local(value: Any) -> str:
@@ -191,10 +198,14 @@ class OperationLogTable(tables.Table):
         )
 
     def render_result(self, value: str, record: OperationLog) -> str:
-        return _badge(value, record.get_result_display())
+        # tables2 hands choice fields over as their label; the badge colour needs the code.
+        return _badge(record.result, record.get_result_display())
 
     def render_detail(self, value: int) -> str:
-        return format_html('<a href="{}">详情</a>', reverse("log_operation_detail", args=[value]))
+        # A real navigation: the results area boosts only its own sort and page links.
+        return format_html(
+            '<a href="{}" hx-boost="false">详情</a>', reverse("log_operation_detail", args=[value])
+        )
 
 
 class LoginLogTable(tables.Table):
@@ -202,9 +213,13 @@ class LoginLogTable(tables.Table):
     staff_no = tables.Column(verbose_name="工号", orderable=False)
     result = tables.Column(verbose_name="结果", orderable=False)
     ip = tables.Column(verbose_name="IP", orderable=False)
-    user_agent = tables.Column(verbose_name="浏览器", orderable=False, attrs={"td": {"class": "text-break small"}})
+    user_agent = tables.Column(
+        verbose_name="浏览器", orderable=False, attrs={"td": {"class": "text-break small"}}
+    )
     reason = tables.Column(verbose_name="说明", orderable=False)
-    request_id = tables.Column(verbose_name="请求号", orderable=False, attrs={"td": {"class": "small font-monospace"}})
+    request_id = tables.Column(
+        verbose_name="请求号", orderable=False, attrs={"td": {"class": "small font-monospace"}}
+    )
 
     class Meta:
         model = LoginLog
@@ -217,7 +232,8 @@ class LoginLogTable(tables.Table):
         return _local(value)
 
     def render_result(self, value: str, record: LoginLog) -> str:
-        return _badge(value, record.get_result_display())
+        # tables2 hands choice fields over as their label; the badge colour needs the code.
+        return _badge(record.result, record.get_result_display())
 
     def render_user_agent(self, value: str) -> str:
         return value if len(value) <= 80 else value[:80] + "…"
@@ -233,8 +249,29 @@ def _json(value: Any) -> str:
 
 
 OPERATION_HEADERS = [
-    "序号", "时间", "工号", "姓名", "机构号", "机构", "操作", "操作说明", "对象类型", "对象类型说明", "对象ID", "对象",
-    "修改前", "修改后", "请求号", "方法", "地址", "IP", "耗时(毫秒)", "结果", "说明", "上一条哈希", "本条哈希",
+    "序号",
+    "时间",
+    "工号",
+    "姓名",
+    "机构号",
+    "机构",
+    "操作",
+    "操作说明",
+    "对象类型",
+    "对象类型说明",
+    "对象ID",
+    "对象",
+    "修改前",
+    "修改后",
+    "请求号",
+    "方法",
+    "地址",
+    "IP",
+    "耗时(毫秒)",
+    "结果",
+    "说明",
+    "上一条哈希",
+    "本条哈希",
 ]
 
 
@@ -245,20 +282,60 @@ def operation_rows(entries: Iterable[OperationLog]) -> Iterator[list[Any]]:
         if e.object_type not in type_labels:
             type_labels[e.object_type] = object_type_label(e.object_type) if e.object_type else ""
         yield [
-            e.seq, _local(e.created_at), e.staff_no, e.user_name, e.org_code, e.org_name, e.action,
-            action_label(e.action), e.object_type, type_labels[e.object_type], e.object_id, e.object_repr,
-            _json(e.before), _json(e.after), e.request_id, e.method, e.path, e.ip, e.duration_ms,
-            results.get(e.result, e.result), e.message, e.prev_hash, e.hash,
+            e.seq,
+            _local(e.created_at),
+            e.staff_no,
+            e.user_name,
+            e.org_code,
+            e.org_name,
+            e.action,
+            action_label(e.action),
+            e.object_type,
+            type_labels[e.object_type],
+            e.object_id,
+            e.object_repr,
+            _json(e.before),
+            _json(e.after),
+            e.request_id,
+            e.method,
+            e.path,
+            e.ip,
+            e.duration_ms,
+            results.get(e.result, e.result),
+            e.message,
+            e.prev_hash,
+            e.hash,
         ]
 
 
-LOGIN_HEADERS = ["序号", "时间", "工号", "用户ID", "结果", "IP", "浏览器", "说明", "请求号", "上一条哈希", "本条哈希"]
+LOGIN_HEADERS = [
+    "序号",
+    "时间",
+    "工号",
+    "用户ID",
+    "结果",
+    "IP",
+    "浏览器",
+    "说明",
+    "请求号",
+    "上一条哈希",
+    "本条哈希",
+]
 
 
 def login_rows(entries: Iterable[LoginLog]) -> Iterator[list[Any]]:
     results = dict(LoginResult.choices)
     for e in entries:
         yield [
-            e.seq, _local(e.created_at), e.staff_no, e.user_id, results.get(e.result, e.result), e.ip,
-            e.user_agent, e.reason, e.request_id, e.prev_hash, e.hash,
+            e.seq,
+            _local(e.created_at),
+            e.staff_no,
+            e.user_id,
+            results.get(e.result, e.result),
+            e.ip,
+            e.user_agent,
+            e.reason,
+            e.request_id,
+            e.prev_hash,
+            e.hash,
         ]

@@ -46,9 +46,7 @@ def provisioning_uri(secret: str, user: Any) -> str:
 def qr_data_uri(uri: str) -> str:
     """The QR code as an SVG data: URI, rendered on the server (CSP allows img-src data:)."""
     image = qrcode.make(uri, image_factory=qrcode.image.svg.SvgPathFillImage, box_size=10, border=2)
-    svg = image.to_string(encoding="unicode")
-    if isinstance(svg, str):
-        svg = svg.encode("utf-8")
+    svg: bytes = image.to_string()
     return "data:image/svg+xml;base64," + base64.b64encode(svg).decode("ascii")
 
 

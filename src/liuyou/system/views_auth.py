@@ -17,6 +17,7 @@ from axes.handlers.proxy import AxesProxyHandler
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import authenticate, login, logout, update_session_auth_hash
+from django.contrib.auth.hashers import check_password, make_password
 from django.contrib.auth.signals import user_login_failed
 from django.core import signing
 from django.core.exceptions import ValidationError
@@ -206,9 +207,15 @@ def login_view(request: HttpRequest) -> HttpResponse:
     if user is None:
         # The backend refuses inactive accounts like wrong passwords. Only someone who knows
         # the password learns that the account is disabled; everyone else sees one message.
-        if known is not None and not known.is_active and known.check_password(password):
-            audit.record_login(staff_no=staff_no, user=known, result=LoginResult.FAILURE, reason="账号已停用")
-            return _forget_marker(_render_login(request, form, error=MSG_DISABLED))
+        # Every failure costs one more hash, so timing does not single out disabled accounts.
+        if known is not None and not known.is_active:
+            if check_password(password, known.password):
+                audit.record_login(
+                    staff_no=staff_no, user=known, result=LoginResult.FAILURE, reason="账号已停用"
+                )
+                return _forget_marker(_render_login(request, form, error=MSG_DISABLED))
+        else:
+            make_password(password)
         reason = "工号不存在" if known is None else "密码错误"
         audit.record_login(staff_no=staff_no, user=known, result=LoginResult.FAILURE, reason=reason)
         return _forget_marker(_render_login(request, form, error=MSG_INVALID))
@@ -265,7 +272,10 @@ def _pending(request: HttpRequest) -> tuple[dict[str, Any], User] | None:
     if time.time() - float(state.get("at", 0)) > sessions.PENDING_TTL_SECONDS:
         request.session.pop(sessions.PENDING_KEY, None)
         return None
-    user = User.objects.filter(pk=state.get("user"), is_active=True, status=UserStatus.ACTIVE).first()
+    user_id = state.get("user")
+    user = (
+        User.objects.filter(pk=user_id, is_active=True, status=UserStatus.ACTIVE).first() if user_id else None
+    )
     if user is None:
         request.session.pop(sessions.PENDING_KEY, None)
         return None
@@ -480,6 +490,7 @@ def sessions_view(request: HttpRequest) -> HttpResponse:
         "table": table,
         "count": rows.count(),
         "current_session_id": request.session.get(sessions.SESSION_ROW_KEY),
+        "idle_minutes": settings.SESSION_COOKIE_AGE // 60,
         "export_url": "?" + export_query.urlencode(),
     }
     return render_page(

@@ -39,8 +39,17 @@ def _filtered(filterset: Any, model: type[Any]) -> QuerySet[Any]:
     return filterset.qs if filterset.is_valid() else model.objects.none()
 
 
-def _list(request: HttpRequest, *, model: type[Any], filter_class: type[Any], table_class: type[Any],
-          template: str, fragment: str, title: str, export_name: str) -> HttpResponse:
+def _list(
+    request: HttpRequest,
+    *,
+    model: type[Any],
+    filter_class: type[Any],
+    table_class: type[Any],
+    template: str,
+    fragment: str,
+    title: str,
+    export_name: str,
+) -> HttpResponse:
     filterset = filter_class(request.GET, queryset=model.objects.all())
     table = table_class(_filtered(filterset, model))
     RequestConfig(request, paginate={"per_page": tables_logs.PER_PAGE}).configure(table)
@@ -63,18 +72,31 @@ def _list(request: HttpRequest, *, model: type[Any], filter_class: type[Any], ta
 @requires("log:view")
 @require_safe
 def operation_list(request: HttpRequest) -> HttpResponse:
-    return _list(request, model=OperationLog, filter_class=OperationLogFilter,
-                 table_class=tables_logs.OperationLogTable, template="system/logs/operations.html",
-                 fragment="system/logs/_operations.html", title="操作日志",
-                 export_name="log_operations_export")
+    return _list(
+        request,
+        model=OperationLog,
+        filter_class=OperationLogFilter,
+        table_class=tables_logs.OperationLogTable,
+        template="system/logs/operations.html",
+        fragment="system/logs/_operations.html",
+        title="操作日志",
+        export_name="log_operations_export",
+    )
 
 
 @requires("log:view")
 @require_safe
 def login_list(request: HttpRequest) -> HttpResponse:
-    return _list(request, model=LoginLog, filter_class=LoginLogFilter, table_class=tables_logs.LoginLogTable,
-                 template="system/logs/logins.html", fragment="system/logs/_logins.html",
-                 title="登录日志", export_name="log_logins_export")
+    return _list(
+        request,
+        model=LoginLog,
+        filter_class=LoginLogFilter,
+        table_class=tables_logs.LoginLogTable,
+        template="system/logs/logins.html",
+        fragment="system/logs/_logins.html",
+        title="登录日志",
+        export_name="log_logins_export",
+    )
 
 
 @requires("log:view")
@@ -93,14 +115,23 @@ def operation_detail(request: HttpRequest, log_id: int) -> HttpResponse:
         "intact": audit.entry_intact(entry),
         "same_request": (
             OperationLog.objects.filter(request_id=entry.request_id).exclude(pk=entry.pk).count()
-            if entry.request_id else 0
+            if entry.request_id
+            else 0
         ),
     }
     return render_page(request, "system/logs/operation_detail.html", context)
 
 
-def _export(request: HttpRequest, *, chain: str, model: type[Any], filter_class: type[Any], list_name: str,
-            headers: list[str], rows: Any) -> HttpResponse:
+def _export(
+    request: HttpRequest,
+    *,
+    chain: str,
+    model: type[Any],
+    filter_class: type[Any],
+    list_name: str,
+    headers: list[str],
+    rows: Any,
+) -> HttpResponse:
     label = audit.CHAIN_LABELS[chain]
     back = reverse(list_name) + (f"?{request.GET.urlencode()}" if request.GET else "")
     filterset = filter_class(request.GET, queryset=model.objects.all())
@@ -116,16 +147,27 @@ def _export(request: HttpRequest, *, chain: str, model: type[Any], filter_class:
     described = filterset.describe()
     details = {"chain": chain, "rows": count, "upto_seq": upto, "filters": filterset.active()}
     if count > limit:
-        audit.record(action="log.export", user=request.user, object_type=model._meta.label_lower,
-                     success=False, after=details,
-                     message=f"导出{label}被拒绝：{count} 条超过上限 {limit} 条；条件：{described}")
+        audit.record(
+            action="log.export",
+            user=request.user,
+            object_type=model._meta.label_lower,
+            success=False,
+            after=details,
+            message=f"导出{label}被拒绝：{count} 条超过上限 {limit} 条；条件：{described}",
+        )
         messages.error(
             request,
-            f"符合条件的{label}共 {count:,} 条，超过单次导出上限 {limit:,} 条。请缩小日期范围或增加筛选条件后分批导出。",
+            f"符合条件的{label}共 {count:,} 条，超过单次导出上限 {limit:,} 条。"
+            "请缩小日期范围或增加筛选条件后分批导出。",
         )
         return HttpResponseRedirect(back)
-    audit.record(action="log.export", user=request.user, object_type=model._meta.label_lower, after=details,
-                 message=f"导出{label} {count} 条；条件：{described}")
+    audit.record(
+        action="log.export",
+        user=request.user,
+        object_type=model._meta.label_lower,
+        after=details,
+        message=f"导出{label} {count} 条；条件：{described}",
+    )
     filename = f"{label}_{timezone.localtime():%Y%m%d_%H%M%S}.xlsx"
     return excel.response(filename, headers, rows(qs.iterator(chunk_size=2000)), title=label)
 
@@ -140,17 +182,30 @@ def _export(request: HttpRequest, *, chain: str, model: type[Any], filter_class:
 @require_safe
 @transaction.non_atomic_requests
 def operation_export(request: HttpRequest) -> HttpResponse:
-    return _export(request, chain=audit.OPERATION, model=OperationLog, filter_class=OperationLogFilter,
-                   list_name="log_operations", headers=tables_logs.OPERATION_HEADERS,
-                   rows=tables_logs.operation_rows)
+    return _export(
+        request,
+        chain=audit.OPERATION,
+        model=OperationLog,
+        filter_class=OperationLogFilter,
+        list_name="log_operations",
+        headers=tables_logs.OPERATION_HEADERS,
+        rows=tables_logs.operation_rows,
+    )
 
 
 @requires("log:export")
 @require_safe
 @transaction.non_atomic_requests
 def login_export(request: HttpRequest) -> HttpResponse:
-    return _export(request, chain=audit.LOGIN, model=LoginLog, filter_class=LoginLogFilter,
-                   list_name="log_logins", headers=tables_logs.LOGIN_HEADERS, rows=tables_logs.login_rows)
+    return _export(
+        request,
+        chain=audit.LOGIN,
+        model=LoginLog,
+        filter_class=LoginLogFilter,
+        list_name="log_logins",
+        headers=tables_logs.LOGIN_HEADERS,
+        rows=tables_logs.login_rows,
+    )
 
 
 def _broken_links(result: audit.VerifyResult) -> list[dict[str, Any]]:
@@ -169,7 +224,8 @@ def verify_status(request: HttpRequest) -> HttpResponse:
     results = [audit.verify(chain) for chain in audit.CHAINS]
     ok = all(r.ok for r in results)
     summary = "；".join(
-        f"{audit.CHAIN_LABELS[r.chain]}校验 {r.checked} 条，" + ("完整" if r.ok else f"发现 {len(r.broken)} 处异常")
+        f"{audit.CHAIN_LABELS[r.chain]}校验 {r.checked} 条，"
+        + ("完整" if r.ok else f"发现 {len(r.broken)} 处异常")
         for r in results
     )
     audit.record(
@@ -177,12 +233,23 @@ def verify_status(request: HttpRequest) -> HttpResponse:
         user=request.user,
         success=ok,
         message=summary,
-        after={r.chain: {"checked": r.checked, "head_seq": r.head_seq, "head_hash": r.head_hash,
-                         "broken": [[seq, reason] for seq, reason in r.broken[:50]]} for r in results},
+        after={
+            r.chain: {
+                "checked": r.checked,
+                "head_seq": r.head_seq,
+                "head_hash": r.head_hash,
+                "broken": [[seq, reason] for seq, reason in r.broken[:50]],
+            }
+            for r in results
+        },
     )
     chains = [
-        {"label": audit.CHAIN_LABELS[r.chain], "result": r, "broken": _broken_links(r),
-         "more": max(0, len(r.broken) - 200)}
+        {
+            "label": audit.CHAIN_LABELS[r.chain],
+            "result": r,
+            "broken": _broken_links(r),
+            "more": max(0, len(r.broken) - 200),
+        }
         for r in results
     ]
     context = {

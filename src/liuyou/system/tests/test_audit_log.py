@@ -10,8 +10,7 @@ import sqlite3
 import subprocess
 import sys
 from contextlib import contextmanager
-from datetime import date, datetime
-from datetime import timezone as dt_timezone
+from datetime import UTC, date, datetime
 from decimal import Decimal
 from io import StringIO
 from pathlib import Path
@@ -44,8 +43,15 @@ def triggers_dropped():
 
 def operations(n: int) -> list[OperationLog]:
     return [
-        audit.record(action="org.update", object_type="system.org", object_id=str(i), object_repr=f"机构{i}",
-                     before={"name": f"旧名{i}"}, after={"name": f"新名{i}"}, message=f"第{i}条")
+        audit.record(
+            action="org.update",
+            object_type="system.org",
+            object_id=str(i),
+            object_repr=f"机构{i}",
+            before={"name": f"旧名{i}"},
+            after={"name": f"新名{i}"},
+            message=f"第{i}条",
+        )
         for i in range(1, n + 1)
     ]
 
@@ -256,7 +262,11 @@ def test_intact_chains_pass_the_command_with_exit_status_zero():
     assert payload["chains"]["operation"]["head_seq"] == 3
     assert payload["chains"]["operation"]["head_hash"] == OperationLog.objects.get(seq=3).hash
     assert payload["chains"]["login"] == {
-        "ok": True, "checked": 2, "head_seq": 2, "head_hash": LoginLog.objects.get(seq=2).hash, "broken": [],
+        "ok": True,
+        "checked": 2,
+        "head_seq": 2,
+        "head_hash": LoginLog.objects.get(seq=2).hash,
+        "broken": [],
     }
 
 
@@ -292,7 +302,7 @@ def test_hashed_values_survive_the_database_round_trip():
     before = {
         "amount": Decimal("12345.60"),
         "day": date(2026, 3, 1),
-        "at": datetime(2026, 3, 1, 8, 30, tzinfo=dt_timezone.utc),
+        "at": datetime(2026, 3, 1, 8, 30, tzinfo=UTC),
         "big": 1e20,
         "tiny": 1e-7,
         "zero": -0.0,
@@ -300,10 +310,16 @@ def test_hashed_values_survive_the_database_round_trip():
         "nan": float("nan"),
         1: "int key",
         "nested": {"list": [1, "二", None, True], "empty": {}},
-        "text": "中文 \"quotes\" \\ and\nnewline",
+        "text": '中文 "quotes" \\ and\nnewline',
     }
-    audit.record(action="user.update", object_type="system.user", before=before, after={"ok": True},
-                 object_repr="x" * 500, message="m" * 900)
+    audit.record(
+        action="user.update",
+        object_type="system.user",
+        before=before,
+        after={"ok": True},
+        object_repr="x" * 500,
+        message="m" * 900,
+    )
     audit.record_login(staff_no="9" * 50, result="failure", reason="r" * 300)
     ctx = audit.request_context.current()
     saved = (ctx.user_agent, ctx.path)
@@ -316,7 +332,9 @@ def test_hashed_values_survive_the_database_round_trip():
     assert audit.verify("operation").ok
     assert audit.verify("login").ok
     stored = OperationLog.objects.get(seq=1)
-    assert stored.before["big"] == 10**20 and stored.before["1"] == "int key" and stored.before["nan"] == "nan"
+    assert (
+        stored.before["big"] == 10**20 and stored.before["1"] == "int key" and stored.before["nan"] == "nan"
+    )
     assert len(stored.object_repr) == 200 and len(stored.message) == 500
     assert len(OperationLog.objects.get(seq=2).path) == 300
     assert len(LoginLog.objects.get(seq=2).user_agent) == 300
@@ -350,7 +368,9 @@ def test_retention_is_at_least_180_days(settings, tmp_path):
 def test_there_is_no_purge_command():
     ours = [name for name, app in get_commands().items() if app.startswith("liuyou")]
     assert "audit" in ours
-    assert not [n for n in ours if any(word in n for word in ("purge", "prune", "truncate", "clear", "delete"))]
+    assert not [
+        n for n in ours if any(word in n for word in ("purge", "prune", "truncate", "clear", "delete"))
+    ]
     assert not [n for n in ours if ("log" in n or "audit" in n) and n != "audit"]
     parser = load_command_class("liuyou.system", "audit").create_parser("liuyou", "audit")
     subcommands = next(a for a in parser._actions if a.dest == "subcommand").choices
@@ -371,13 +391,23 @@ def test_liuyou_audit_verify_exit_status_from_the_command_line(tmp_path):
     env.update({"LIUYOU_DATABASE_URL": f"sqlite:///{db}", "LIUYOU_VAR_DIR": str(tmp_path / "var")})
 
     def liuyou(*args: str) -> subprocess.CompletedProcess[str]:
-        return subprocess.run([str(_liuyou()), *args], cwd=tmp_path, env=env, capture_output=True, text=True,
-                              timeout=300, check=False)
+        return subprocess.run(
+            [str(_liuyou()), *args],
+            cwd=tmp_path,
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=300,
+            check=False,
+        )
 
     migrated = liuyou("migrate", "-v", "0", "--skip-checks")
     assert migrated.returncode == 0, migrated.stderr
-    made = liuyou("shell", "-c", "from liuyou.core import audit\n"
-                                 "for i in range(3): audit.record(action='org.update', message=str(i))")
+    made = liuyou(
+        "shell",
+        "-c",
+        "from liuyou.core import audit\nfor i in range(3): audit.record(action='org.update', message=str(i))",
+    )
     assert made.returncode == 0, made.stderr
 
     ok = liuyou("audit", "verify", "--json")

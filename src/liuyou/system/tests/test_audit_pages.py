@@ -32,8 +32,15 @@ def local(*args: int) -> datetime:
 _tokens: list = []
 
 
-def at(monkeypatch, moment: datetime, *, ip: str = "10.0.0.1", request_id: str = "", method: str = "POST",
-       path: str = "/system/users/1/edit") -> None:
+def at(
+    monkeypatch,
+    moment: datetime,
+    *,
+    ip: str = "10.0.0.1",
+    request_id: str = "",
+    method: str = "POST",
+    path: str = "/system/users/1/edit",
+) -> None:
     """Make the next log entries carry this time and request context (undone by `restore`)."""
     monkeypatch.setattr(audit, "_now", lambda: moment)
     ctx = request_context.RequestContext(ip=ip, method=method, path=path, user_agent="Mozilla/5.0 Test")
@@ -55,18 +62,40 @@ def sample(db, bank, role_users, monkeypatch):
     e = {}
     at(monkeypatch, local(2025, 1, 10, 9, 0), ip="10.0.0.1", request_id=RID)
     e["update"] = audit.record(
-        action="user.update", user=admin, object_type="system.user", object_id="42", object_repr="张三（7001）",
+        action="user.update",
+        user=admin,
+        object_type="system.user",
+        object_id="42",
+        object_repr="张三（7001）",
         before={"name": "张三", "status": "active", "phone": "13800000000"},
         after={"name": "张三丰", "status": "left", "phone": "13800000000"},
     )
-    e["reveal"] = audit.record(action="pii.reveal", user=admin, object_type="customers.customer", object_id="7",
-                               object_repr="客户C1", message="查看手机号码")
+    e["reveal"] = audit.record(
+        action="pii.reveal",
+        user=admin,
+        object_type="customers.customer",
+        object_id="7",
+        object_repr="客户C1",
+        message="查看手机号码",
+    )
     at(monkeypatch, local(2025, 1, 15, 23, 30), ip="10.0.0.2")
-    e["reset"] = audit.record(action="user.password_reset", user=admin, object_type="system.user",
-                              object_id="43", success=False, message="密码不符合规则")
+    e["reset"] = audit.record(
+        action="user.password_reset",
+        user=admin,
+        object_type="system.user",
+        object_id="43",
+        success=False,
+        message="密码不符合规则",
+    )
     at(monkeypatch, local(2025, 1, 16, 0, 10), ip="10.0.0.3")
-    e["move"] = audit.record(action="org.move", user=sec, object_type="system.org", object_id=str(bank.g1.pk),
-                             before={"parent": bank.b1.pk}, after={"parent": bank.b2.pk})
+    e["move"] = audit.record(
+        action="org.move",
+        user=sec,
+        object_type="system.org",
+        object_id=str(bank.g1.pk),
+        before={"parent": bank.b1.pk},
+        after={"parent": bank.b2.pk},
+    )
     at(monkeypatch, local(2025, 1, 20, 8, 0), ip="10.0.0.4")
     e["login_ok"] = audit.record_login(staff_no="9001", user=admin, result="success")
     e["login_bad"] = audit.record_login(staff_no="9001", result="failure", reason="密码错误")
@@ -195,12 +224,27 @@ def test_operation_detail_shows_before_and_after_side_by_side(auditor_client, sa
     assert response.status_code == 200
     html = response.content.decode()
     rows = {r["name"]: r for r in response.context["rows"]}
-    assert rows["name"] == {"name": "name", "label": "姓名", "before": "张三", "after": "张三丰", "changed": True}
+    assert rows["name"] == {
+        "name": "name",
+        "label": "姓名",
+        "before": "张三",
+        "after": "张三丰",
+        "changed": True,
+    }
     assert rows["status"]["before"] == "在职（active）" and rows["status"]["after"] == "离职（left）"
     assert rows["phone"]["changed"] is False
     assert html.count('class="table-warning"') == 2
-    for text in ("修改前", "修改后", "张三丰", "离职（left）", "本条记录的内容与其哈希相符", RID, "10.0.0.1",
-                 sample["update"].hash, "同一请求另有 1 条"):
+    for text in (
+        "修改前",
+        "修改后",
+        "张三丰",
+        "离职（left）",
+        "本条记录的内容与其哈希相符",
+        RID,
+        "10.0.0.1",
+        sample["update"].hash,
+        "同一请求另有 1 条",
+    ):
         assert text in html, text
 
 
@@ -323,7 +367,9 @@ def test_export_over_the_cap_is_refused_with_a_chinese_message_and_audited(audit
     record = OperationLog.objects.order_by("-seq").first()
     assert (record.action, record.result, record.after["rows"]) == ("log.export", "failure", 4)
     # within the cap it exports
-    assert len(sheet(auditor_client.get(reverse("log_operations_export"), {**params, "action": "user."}))) == 3
+    assert (
+        len(sheet(auditor_client.get(reverse("log_operations_export"), {**params, "action": "user."}))) == 3
+    )
 
 
 @pytest.mark.django_db
@@ -396,18 +442,28 @@ def _walk(patterns, prefix=""):
 
 def _url(pattern: str, sample_id: int) -> str:
     """A concrete URL for a route: the sample id for int parameters, "x" for others."""
-    return "/" + re.sub(r"<(?:(\w+):)?(\w+)>", lambda m: str(sample_id) if m.group(1) == "int" else "x", pattern)
+    return "/" + re.sub(
+        r"<(?:(\w+):)?(\w+)>", lambda m: str(sample_id) if m.group(1) == "int" else "x", pattern
+    )
 
 
 def log_routes():
-    return [(pattern, p) for pattern, p in _walk(get_resolver().url_patterns) if pattern.startswith("system/logs/")]
+    return [
+        (pattern, p)
+        for pattern, p in _walk(get_resolver().url_patterns)
+        if pattern.startswith("system/logs/")
+    ]
 
 
 @pytest.mark.django_db
 def test_log_routes_are_read_only(auditor_client, sample):
     routes = log_routes()
     assert {p.name for _, p in routes} == {
-        "log_operations", "log_operations_export", "log_operation_detail", "log_logins", "log_logins_export",
+        "log_operations",
+        "log_operations_export",
+        "log_operation_detail",
+        "log_logins",
+        "log_logins_export",
         "log_verify",
     }
     for pattern, p in routes:
@@ -479,8 +535,12 @@ def test_the_auditor_cannot_write(auditor_client, role_users, sample):
             writes.append((pattern, sorted(methods & WRITE_METHODS)))
     if not writes:
         pytest.skip("no admin write routes are registered yet")
-    state = (Org.objects.count(), User.objects.count(), Role.objects.count(),
-             sorted(User.objects.values_list("staff_no", "is_active", "status")))
+    state = (
+        Org.objects.count(),
+        User.objects.count(),
+        Role.objects.count(),
+        sorted(User.objects.values_list("staff_no", "is_active", "status")),
+    )
     failures = []
     for pattern, methods in writes:
         url = _url(pattern, 1)
@@ -489,18 +549,26 @@ def test_the_auditor_cannot_write(auditor_client, role_users, sample):
             if status != 403:
                 failures.append(f"{method} {url}: {status}")
     assert failures == []
-    assert state == (Org.objects.count(), User.objects.count(), Role.objects.count(),
-                     sorted(User.objects.values_list("staff_no", "is_active", "status")))
+    assert state == (
+        Org.objects.count(),
+        User.objects.count(),
+        Role.objects.count(),
+        sorted(User.objects.values_list("staff_no", "is_active", "status")),
+    )
 
 
 @pytest.mark.django_db
 def test_the_auditor_sees_no_customer_pages(auditor_client, make_customer, bank):
     make_customer("C1", org=bank.o1, id_no="410521199001011234", phone="13800138000")
-    pages = [(pattern, p) for pattern, p in _walk(get_resolver().url_patterns) if pattern.startswith("customers/")]
+    pages = [
+        (pattern, p) for pattern, p in _walk(get_resolver().url_patterns) if pattern.startswith("customers/")
+    ]
     if not pages:
         pytest.skip("no customer pages are registered yet")
     for pattern, _ in pages:
-        url = re.sub(r"<(?:(\w+):)?(\w+)>", lambda m: "C1" if m.group(2) == "customer_no" else "1", "/" + pattern)
+        url = re.sub(
+            r"<(?:(\w+):)?(\w+)>", lambda m: "C1" if m.group(2) == "customer_no" else "1", "/" + pattern
+        )
         response = auditor_client.get(url)
         assert response.status_code in (403, 404), f"{url}: {response.status_code}"
         assert "13800138000" not in response.content.decode()

@@ -6,10 +6,10 @@ from datetime import timedelta
 
 import pytest
 from axes.models import AccessAttempt
+from conftest import PASSWORD
 from django.test import Client
 from django.utils import timezone
 
-from conftest import PASSWORD
 from liuyou.system import passwords
 from liuyou.system.models import LoginLog, UserSession, UserStatus
 
@@ -82,6 +82,7 @@ def test_wrong_password_and_unknown_user_give_the_same_message(client, make_user
         html = r.content.decode()
         assert "工号或密码错误" in html
         assert "不存在" not in html and "停用" not in html
+
     # The pages differ only in the echoed 工号 and the CSRF token.
     def strip(html: str, staff_no: str) -> str:
         import re
@@ -239,8 +240,10 @@ def test_first_login_forces_a_password_change(client, make_user):
     assert page.status_code == 200
     assert "首次登录或密码已被管理员重置，请先修改密码。" in page.content.decode()
 
-    r = client.post("/password/change", {"old_password": PASSWORD, "new_password1": "Fresh#Pass2026",
-                                         "new_password2": "Fresh#Pass2026"})
+    r = client.post(
+        "/password/change",
+        {"old_password": PASSWORD, "new_password1": "Fresh#Pass2026", "new_password2": "Fresh#Pass2026"},
+    )
     assert r.status_code == 302 and r["Location"] == "/"
     user.refresh_from_db()
     assert user.must_change_password is False
@@ -287,21 +290,27 @@ def test_a_password_older_than_90_days_must_be_changed(client, make_user, settin
 def test_password_change_page_errors_beside_fields(client, make_user):
     make_user("6035", "account_manager")
     post_login(client, "6035")
-    r = client.post("/password/change", {"old_password": "Not#Mine123", "new_password1": "abc",
-                                         "new_password2": "abd"})
+    r = client.post(
+        "/password/change", {"old_password": "Not#Mine123", "new_password1": "abc", "new_password2": "abd"}
+    )
     assert r.status_code == 200
     html = r.content.decode()
     assert "原密码不正确" in html
     assert "密码长度不足，至少需要 8 个字符。" in html
     assert "密码须包含大写字母、小写字母、数字、特殊符号中的至少 3 类。" in html
-    r = client.post("/password/change", {"old_password": PASSWORD, "new_password1": "Good#Pass2026",
-                                         "new_password2": "Good#Pass2027"})
+    r = client.post(
+        "/password/change",
+        {"old_password": PASSWORD, "new_password1": "Good#Pass2026", "new_password2": "Good#Pass2027"},
+    )
     assert "两次输入的新密码不一致" in r.content.decode()
-    r = client.post("/password/change", {"old_password": PASSWORD, "new_password1": PASSWORD,
-                                         "new_password2": PASSWORD})
+    r = client.post(
+        "/password/change", {"old_password": PASSWORD, "new_password1": PASSWORD, "new_password2": PASSWORD}
+    )
     assert "新密码不得与最近 5 次使用过的密码相同。" in r.content.decode()
-    r = client.post("/password/change", {"old_password": PASSWORD, "new_password1": "Ab#6035xyz",
-                                         "new_password2": "Ab#6035xyz"})
+    r = client.post(
+        "/password/change",
+        {"old_password": PASSWORD, "new_password1": "Ab#6035xyz", "new_password2": "Ab#6035xyz"},
+    )
     assert "密码不得包含本人工号。" in r.content.decode()
     assert _user("6035").check_password(PASSWORD)
 
@@ -312,8 +321,10 @@ def test_password_change_ends_the_users_other_sessions(make_user):
     first, second = Client(), Client()
     post_login(first, "6036")
     post_login(second, "6036")
-    r = first.post("/password/change", {"old_password": PASSWORD, "new_password1": "Other#Pass2026",
-                                        "new_password2": "Other#Pass2026"})
+    r = first.post(
+        "/password/change",
+        {"old_password": PASSWORD, "new_password1": "Other#Pass2026", "new_password2": "Other#Pass2026"},
+    )
     assert r.status_code == 302
     assert is_logged_in(first)
     assert not is_logged_in(second)
@@ -372,8 +383,10 @@ def test_over_long_fields_give_a_chinese_form_error(client, make_user):
 def test_over_long_password_change_fields(client, make_user):
     make_user("6043", "account_manager")
     post_login(client, "6043")
-    r = client.post("/password/change", {"old_password": "x" * 10240, "new_password1": "y" * 10240,
-                                         "new_password2": "y" * 10240})
+    r = client.post(
+        "/password/change",
+        {"old_password": "x" * 10240, "new_password1": "y" * 10240, "new_password2": "y" * 10240},
+    )
     assert r.status_code == 200
     assert "原密码不得超过 128 个字符" in r.content.decode()
     assert "新密码不得超过 128 个字符" in r.content.decode()

@@ -52,6 +52,8 @@ def test_filter_shows_matches_with_their_ancestors_dimmed(admin, bank):
     assert response.status_code == 200
     rows = {r.org.code: r.matched for r in response.context["rows"]}
     assert rows == {"000": False, "200": True, "2G1": True}
+    hq = response.context["rows"][0]
+    assert hq.total_users == admin.get("/system/orgs/").context["rows"][0].total_users  # counts ignore the filter
     assert response.context["count"] == 2
 
     by_kind = admin.get("/system/orgs/", {"kind": "grid"})

@@ -5,11 +5,11 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
+from conftest import PASSWORD
 from django.contrib.sessions.models import Session
 from django.test import Client
 from django.utils import timezone
 
-from conftest import PASSWORD
 from liuyou.system import sessions
 from liuyou.system.models import LoginLog, OperationLog, UserSession
 
@@ -98,7 +98,7 @@ def test_sessions_page_lists_live_sessions_with_filter_and_export(make_user, rol
     make_user("7112", "account_manager", org=bank.b2)
     signed_in("7111")
     signed_in("7112")
-    gone = make_user("7113", "account_manager")
+    make_user("7113", "account_manager")
     gone_client = signed_in("7113")
     Session.objects.filter(session_key=gone_client.session.session_key).delete()  # expired, never came back
 
@@ -116,7 +116,7 @@ def test_sessions_page_lists_live_sessions_with_filter_and_export(make_user, rol
     r = admin.get("/system/sessions/", {"staff_no": "7111"})
     html = r.content.decode()
     assert "7111" in html and "7112" not in html
-    assert "共 <strong class=\"ly-count\">1</strong>" in html
+    assert '共 <strong class="ly-count">1</strong>' in html
 
     r = admin.get("/system/sessions/", {"staff_no": "7111"}, HTTP_HX_REQUEST="true")
     assert r.status_code == 200
@@ -137,7 +137,7 @@ def test_sessions_page_lists_live_sessions_with_filter_and_export(make_user, rol
 
     r = admin.get("/system/sessions/", {"staff_no": "7" * 100})
     assert r.status_code == 200
-    assert "共 <strong class=\"ly-count\">0</strong>" in r.content.decode()
+    assert '共 <strong class="ly-count">0</strong>' in r.content.decode()
 
 
 @pytest.mark.django_db
@@ -214,7 +214,9 @@ def test_end_all_sessions_logs_every_browser_out(make_user, role_users):
     a, b = signed_in("7131"), signed_in("7131")
     bystander = make_user("7132", "account_manager")
     c = signed_in("7132")
-    count = sessions.end_all_sessions(user=user, reason=sessions.EndReason.DISABLED, actor=role_users["system_admin"])
+    count = sessions.end_all_sessions(
+        user=user, reason=sessions.EndReason.DISABLED, actor=role_users["system_admin"]
+    )
     assert count == 2
     assert a.get("/").status_code == 302
     assert b.get("/").status_code == 302
@@ -253,3 +255,23 @@ def _user(staff_no: str):
     from liuyou.system.models import User
 
     return User.objects.get(staff_no=staff_no)
+
+
+@pytest.mark.django_db
+def test_close_stale_sessions_closes_only_dead_ones(make_user):
+    alive_user = make_user("7141", "account_manager")
+    dead_user = make_user("7142", "account_manager")
+    alive = signed_in("7141")
+    dead = signed_in("7142")
+    Session.objects.filter(session_key=dead.session.session_key).update(
+        expire_date=timezone.now() - timedelta(minutes=1)
+    )
+    assert sessions.close_stale_sessions() == 1
+    assert UserSession.objects.get(user=dead_user).end_reason == "timeout"
+    assert UserSession.objects.get(user=alive_user).ended_at is None
+    assert alive.get("/").status_code == 200
+    assert results("7142") == ["success", "timeout"]
+    # The returning client still hears why, without a second log entry.
+    assert "会话已超时，请重新登录" in dead.get("/", follow=True).content.decode()
+    assert results("7142") == ["success", "timeout"]
+    assert sessions.close_stale_sessions() == 0

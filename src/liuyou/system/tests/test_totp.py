@@ -8,9 +8,9 @@ import time
 import pyotp
 import pytest
 from axes.models import AccessAttempt
+from conftest import PASSWORD
 from django.test import Client
 
-from conftest import PASSWORD
 from liuyou.core import pii
 from liuyou.system import sessions, totp
 from liuyou.system.models import LoginLog, OperationLog, User, UserSession
@@ -216,3 +216,7 @@ def test_verify_code_rejects_malformed_input():
     assert totp.verify_code(secret, "12345a") is False
     assert totp.verify_code(secret, "1234567") is False
     assert totp.verify_user_code(User(totp_secret="garbage", totp_confirmed_at=None), "123456") is False
+
+
+def test_the_seed_is_covered_by_key_rotation():
+    assert "totp_secret" in pii.registered_secrets()[User]

@@ -27,7 +27,9 @@ class Command(BaseCommand):
         verify = sub.add_parser(
             "verify",
             help="校验日志哈希链；完整时退出码为 0，发现异常时为 1",
-            description="逐条重新计算 SM3 哈希，检查序号连续、与上一条记录的链接和链头。只读，不写入任何数据。",
+            description=(
+                "逐条重新计算 SM3 哈希，检查序号连续、与上一条记录的链接和链头。只读，不写入任何数据。"
+            ),
         )
         verify.add_argument(
             "--chain",
@@ -71,7 +73,9 @@ class Command(BaseCommand):
                 if r.ok:
                     self.stdout.write(self.style.SUCCESS(f"{label}：已校验 {r.checked} 条，完整。{head}"))
                     continue
-                self.stdout.write(self.style.ERROR(f"{label}：已校验 {r.checked} 条，发现 {len(r.broken)} 处异常。{head}"))
+                self.stdout.write(
+                    self.style.ERROR(f"{label}：已校验 {r.checked} 条，发现 {len(r.broken)} 处异常。{head}")
+                )
                 for seq, reason in r.broken:
                     self.stdout.write(f"  序号 {seq}：{reason}")
         if not ok:
