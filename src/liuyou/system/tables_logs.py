@@ -38,6 +38,7 @@ ACTION_DOMAINS = {
 ACTION_VERBS = {
     "build": "生成",
     "create": "新增",
+    "data_key": "数据密钥",
     "delete": "删除",
     "disable": "停用",
     "enable": "启用",
@@ -51,11 +52,17 @@ ACTION_VERBS = {
     "reveal": "查看明文",
     "revoke": "撤销",
     "rotate": "轮换",
+    "rotate_key": "轮换密钥",
     "totp_enroll": "绑定动态口令",
     "totp_reset": "重置动态口令",
     "unlock": "解锁",
     "update": "修改",
     "verify": "校验完整性",
+}
+
+# Whole codes whose generic "domain · verb" reading would mislead.
+ACTION_LABELS = {
+    "session.revoke": "会话 · 强制下线",
 }
 
 RESULT_BADGES = {
@@ -66,6 +73,8 @@ RESULT_BADGES = {
 
 
 def action_label(code: str) -> str:
+    if code in ACTION_LABELS:
+        return ACTION_LABELS[code]
     domain, _, verb = code.partition(".")
     if domain not in ACTION_DOMAINS:
         return ""
@@ -81,14 +90,20 @@ def _model(object_type: str) -> type[models.Model] | None:
         return None
 
 
+# Objects that are not rows of a model.
+OBJECT_TYPES = {"pii.data_key": "数据密钥", "system.demo": "演示数据"}
+
+
 def object_type_label(object_type: str) -> str:
+    if object_type in OBJECT_TYPES:
+        return OBJECT_TYPES[object_type]
     model = _model(object_type)
     return str(model._meta.verbose_name) if model is not None else object_type
 
 
 def object_type_choices() -> list[tuple[str, str]]:
     """Liuyou's own models, for the object-type suggestions of the search form."""
-    out = []
+    out = list(OBJECT_TYPES.items())
     for model in apps.get_models():
         if model.__module__.startswith("liuyou."):
             out.append((model._meta.label_lower, str(model._meta.verbose_name)))

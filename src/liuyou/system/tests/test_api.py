@@ -3,7 +3,7 @@ JSON error bodies, the OpenAPI document and the offline docs page (in a real bro
 
 from __future__ import annotations
 
-import contextvars
+import asyncio
 import json
 import os
 import re
@@ -490,7 +490,7 @@ def test_docs_page_is_offline_and_csp_clean(client, role_users):
     assert settings["validatorUrl"] is None
 
 
-ORIGIN = "http://liuyou.test"
+ORIGIN = "http://localhost:8000"  # intercepted: nothing listens there
 
 
 def _serve_through_django(client: Client, foreign: list[str]) -> Any:
@@ -499,14 +499,7 @@ def _serve_through_django(client: Client, foreign: list[str]) -> Any:
     live server, so no flush of the append-only log tables). Anything not for ORIGIN is
     recorded and refused, so nothing can load from the internet."""
 
-    # Playwright calls the handler from its own asyncio context, where Django would open a
-    # second database connection outside the test's transaction; run it in the test's context.
-    test_context = contextvars.copy_context()
-
     def handle(route: Any, request: Any) -> None:
-        test_context.run(answer, route, request)
-
-    def answer(route: Any, request: Any) -> None:
         url = urlparse(request.url)
         if f"{url.scheme}://{url.netloc}" != ORIGIN:
             foreign.append(request.url)
@@ -514,10 +507,17 @@ def _serve_through_django(client: Client, foreign: list[str]) -> Any:
             return
         headers = {k: v for k, v in request.headers.items()
                    if k.lower() in {"accept", "x-csrftoken", "x-api-key", "authorization", "hx-request"}}
-        response = client.generic(request.method, url.path + (f"?{url.query}" if url.query else ""),
-                                  data=request.post_data_buffer or b"",
-                                  content_type=request.headers.get("content-type", ""), headers=headers)
-        body = b"".join(response.streaming_content) if response.streaming else response.content
+        # Playwright calls this with its event loop marked running; Django would then treat the
+        # thread as async and open a second connection outside the test's transaction.
+        loop = asyncio.events._get_running_loop()
+        asyncio.events._set_running_loop(None)
+        try:
+            response = client.generic(request.method, url.path + (f"?{url.query}" if url.query else ""),
+                                      data=request.post_data_buffer or b"",
+                                      content_type=request.headers.get("content-type", ""), headers=headers)
+            body = b"".join(response.streaming_content) if response.streaming else response.content
+        finally:
+            asyncio.events._set_running_loop(loop)
         route.fulfill(status=response.status_code, headers={k: v for k, v in response.items()}, body=body)
 
     return handle

@@ -132,6 +132,11 @@ def test_operation_list_shows_count_and_newest_first(auditor_client, sample):
     assert shown(response) == list(range(total, max(0, total - 20), -1))
     html = response.content.decode()
     assert "操作日志" in html and "用户 · 修改" in html and "导出 Excel" in html
+    failed = auditor_client.get(OPS, {**JAN, "result": "failure"}).content.decode()
+    assert 'badge text-bg-danger">失败' in failed
+    # The detail link leaves the boosted results area for a real page load.
+    detail = reverse("log_operation_detail", args=[sample["reset"].pk])
+    assert f'<a href="{detail}" hx-boost="false">详情</a>' in failed
 
 
 @pytest.mark.django_db
@@ -294,7 +299,13 @@ def test_login_filters(auditor_client, sample, params, expected):
 @pytest.mark.django_db
 def test_login_list_labels(auditor_client, sample):
     html = auditor_client.get(LOGINS, {"date_from": "2025-01-01", "date_to": "2025-01-31"}).content.decode()
-    for text in ("登录成功", "登录失败", "账号锁定", "密码错误", "共 <strong>3</strong> 条"):
+    for text in (
+        'badge text-bg-success">登录成功',
+        'badge text-bg-danger">登录失败',
+        'badge text-bg-warning">账号锁定',
+        "密码错误",
+        "共 <strong>3</strong> 条",
+    ):
         assert text in html, text
     fragment = auditor_client.get(LOGINS, headers={"HX-Request": "true"}).content.decode()
     assert "<html" not in fragment and "<table" in fragment
