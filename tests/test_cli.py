@@ -22,14 +22,23 @@ PACKAGE = Path(liuyou.__file__).resolve().parent
 
 
 def clean_env(**extra: str) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("LIUYOU_") and k != "DJANGO_SETTINGS_MODULE"}
+    env = {
+        k: v for k, v in os.environ.items() if not k.startswith("LIUYOU_") and k != "DJANGO_SETTINGS_MODULE"
+    }
     env.update(extra)
     return env
 
 
 def run(cwd: Path, *args: str, timeout: float = 180, **env: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([str(LIUYOU), *args], cwd=cwd, env=clean_env(**env), capture_output=True, text=True,
-                          timeout=timeout, stdin=subprocess.DEVNULL)
+    return subprocess.run(
+        [str(LIUYOU), *args],
+        cwd=cwd,
+        env=clean_env(**env),
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        stdin=subprocess.DEVNULL,
+    )
 
 
 def query(db: Path, sql: str, *params: object) -> list[tuple]:
@@ -89,7 +98,10 @@ def test_help_lists_our_commands_first():
     ("command", "expected"),
     [
         ("serve", ["--host", "--port", "--workers", "--threads", "LIUYOU_WEB_WORKERS"]),
-        ("createuser", ["--staff-no", "--name", "--org", "--role", "--password", "system_admin（系统管理员）"]),
+        (
+            "createuser",
+            ["--staff-no", "--name", "--org", "--role", "--password", "system_admin（系统管理员）"],
+        ),
         ("demo", ["--no-serve", "--host", "--port", "--customers", "--seed"]),
     ],
 )
@@ -112,7 +124,17 @@ def test_migrate_and_demo_in_fresh_directory(demo_dir):
     orgs, users = plan_demo_bank()
     assert first.returncode == 0, first.stderr
     assert f"本次新建机构 {len(orgs)} 个、用户 {len(users)} 个" in first.stdout
-    for cell in ("工号", "姓名", "角色", "机构", "密码", "000001", "系统管理员", "县农商银行总行", DEMO_PASSWORD):
+    for cell in (
+        "工号",
+        "姓名",
+        "角色",
+        "机构",
+        "密码",
+        "000001",
+        "系统管理员",
+        "县农商银行总行",
+        DEMO_PASSWORD,
+    ):
         assert cell in first.stdout
     assert "仅限演示" in first.stdout
     assert "客户数据将在客户信息库上线后生成" not in first.stdout
@@ -133,14 +155,22 @@ def test_demo_bank_contents(demo_dir):
     assert sum(kinds.values()) == len(orgs)
     assert query(db, "SELECT name FROM system_org WHERE code = '000'") == [("县农商银行总行",)]
     # Every outlet and grid hangs under a branch whose path prefixes its own.
-    assert query(db, """SELECT COUNT(*) FROM system_org c JOIN system_org p ON c.parent_id = p.id
-                        WHERE c.kind IN ('outlet', 'grid') AND (p.kind != 'branch'
-                        OR substr(c.path, 1, length(p.path)) != p.path)""") == [(0,)]
+    assert query(
+        db,
+        """SELECT COUNT(*) FROM system_org c JOIN system_org p ON c.parent_id = p.id
+        WHERE c.kind IN ('outlet', 'grid') AND (p.kind != 'branch'
+        OR substr(c.path, 1, length(p.path)) != p.path)""",
+    ) == [(0,)]
 
-    per_role = dict(query(db, """SELECT r.code, COUNT(*) FROM system_user u
-                                 JOIN system_user_roles ur ON ur.user_id = u.id
-                                 JOIN system_role r ON r.id = ur.role_id
-                                 WHERE u.staff_no NOT LIKE '88%' GROUP BY r.code"""))
+    per_role = dict(
+        query(
+            db,
+            """SELECT r.code, COUNT(*) FROM system_user u
+        JOIN system_user_roles ur ON ur.user_id = u.id
+        JOIN system_role r ON r.id = ur.role_id
+        WHERE u.staff_no NOT LIKE '88%' GROUP BY r.code""",
+        )
+    )
     from liuyou.system.catalog import ROLES
 
     assert set(per_role) == set(ROLES)
@@ -156,7 +186,8 @@ def test_demo_bank_contents(demo_dir):
     # Audited: one entry per org and user created, none added by the second run.
     logged = dict(query(db, "SELECT action, COUNT(*) FROM system_operationlog GROUP BY action"))
     assert logged["org.create"] == len(orgs)
-    assert logged["user.create"] - query(db, f"SELECT COUNT(*) FROM system_user WHERE NOT ({demo})")[0][0] == len(users)
+    (others,) = query(db, f"SELECT COUNT(*) FROM system_user WHERE NOT ({demo})")[0]
+    assert logged["user.create"] == len(users) + others
     assert logged["demo.build"] == 1
 
 
@@ -172,36 +203,78 @@ def test_demo_password_logs_in(demo_dir):
 
 def test_createuser_happy_path(demo_dir):
     cwd = demo_dir[0]
-    out = run(cwd, "createuser", "--staff-no", "880001", "--name", "赵建国", "--org", "010", "--role", "branch_head",
-              "--role", "risk_officer", "--password", "Chengguan#Bank9")
+    out = run(
+        cwd,
+        "createuser",
+        "--staff-no",
+        "880001",
+        "--name",
+        "赵建国",
+        "--org",
+        "010",
+        "--role",
+        "branch_head",
+        "--role",
+        "risk_officer",
+        "--password",
+        "Chengguan#Bank9",
+    )
     assert out.returncode == 0, out.stderr
     assert "已创建用户 880001 赵建国（城关支行）" in out.stdout
     assert "首次登录须修改密码" in out.stdout
     db = cwd / "var" / "liuyou.db"
-    row = query(db, """SELECT u.name, o.code, u.must_change_password, u.password FROM system_user u
-                       JOIN system_org o ON o.id = u.org_id WHERE u.staff_no = '880001'""")
+    row = query(
+        db,
+        """SELECT u.name, o.code, u.must_change_password, u.password FROM system_user u
+        JOIN system_org o ON o.id = u.org_id WHERE u.staff_no = '880001'""",
+    )
     assert row[0][:3] == ("赵建国", "010", 1)
     assert row[0][3].startswith("argon2$")
-    roles = query(db, """SELECT r.code FROM system_user_roles ur JOIN system_role r ON r.id = ur.role_id
-                         JOIN system_user u ON u.id = ur.user_id WHERE u.staff_no = '880001' ORDER BY r.code""")
+    roles = query(
+        db,
+        """SELECT r.code FROM system_user_roles ur JOIN system_role r ON r.id = ur.role_id
+        JOIN system_user u ON u.id = ur.user_id WHERE u.staff_no = '880001' ORDER BY r.code""",
+    )
     assert roles == [("branch_head",), ("risk_officer",)]
-    assert query(db, "SELECT COUNT(*) FROM system_operationlog WHERE action = 'user.create' "
-                     "AND object_repr LIKE '%880001%'") == [(1,)]
+    assert query(
+        db,
+        "SELECT COUNT(*) FROM system_operationlog WHERE action = 'user.create' "
+        "AND object_repr LIKE '%880001%'",
+    ) == [(1,)]
 
 
 @pytest.mark.parametrize(
     ("args", "message"),
     [
         (["--staff-no", "880002", "--name", "钱多", "--org", "000", "--password", "abc"], "密码不符合要求"),
-        (["--staff-no", "880003", "--name", "钱多", "--org", "999", "--password", "Chengguan#Bank9"],
-         "机构号 999 不存在"),
-        (["--staff-no", "880004", "--name", "钱多", "--org", "000", "--role", "boss", "--password",
-          "Chengguan#Bank9"], "未知或已停用的角色：boss"),
-        (["--staff-no", "000001", "--name", "钱多", "--org", "000", "--password", "Chengguan#Bank9"],
-         "工号 000001 已存在"),
+        (
+            ["--staff-no", "880003", "--name", "钱多", "--org", "999", "--password", "Chengguan#Bank9"],
+            "机构号 999 不存在",
+        ),
+        (
+            [
+                "--staff-no",
+                "880004",
+                "--name",
+                "钱多",
+                "--org",
+                "000",
+                "--role",
+                "boss",
+                "--password",
+                "Chengguan#Bank9",
+            ],
+            "未知或已停用的角色：boss",
+        ),
+        (
+            ["--staff-no", "000001", "--name", "钱多", "--org", "000", "--password", "Chengguan#Bank9"],
+            "工号 000001 已存在",
+        ),
         (["--staff-no", "880005", "--name", "钱多", "--org", "000"], "未提供 --password"),
-        (["--staff-no", "8" * 40, "--name", "钱多", "--org", "000", "--password", "Chengguan#Bank9"],
-         "工号不能为空，且不超过 32 个字符"),
+        (
+            ["--staff-no", "8" * 40, "--name", "钱多", "--org", "000", "--password", "Chengguan#Bank9"],
+            "工号不能为空，且不超过 32 个字符",
+        ),
     ],
 )
 def test_createuser_rejects_bad_input(demo_dir, args, message):
@@ -216,8 +289,18 @@ def test_createuser_rejects_bad_input(demo_dir, args, message):
 
 
 def test_createuser_short_password_message_is_chinese(demo_dir):
-    out = run(demo_dir[0], "createuser", "--staff-no", "880006", "--name", "孙立", "--org", "000",
-              "--password", "Ab1!")
+    out = run(
+        demo_dir[0],
+        "createuser",
+        "--staff-no",
+        "880006",
+        "--name",
+        "孙立",
+        "--org",
+        "000",
+        "--password",
+        "Ab1!",
+    )
     assert out.returncode == 1
     assert "密码太短" in out.stderr or "至少" in out.stderr, out.stderr
 
@@ -263,8 +346,14 @@ def test_serve_serves_pages_and_static_files(demo_dir):
     port = free_port()
     base = f"http://127.0.0.1:{port}"
     static_url, static_file = vendored_static_file()
-    proc = subprocess.Popen([str(LIUYOU), "serve", "--port", str(port), "--workers", "1", "--threads", "2"],
-                            cwd=cwd, env=clean_env(), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    proc = subprocess.Popen(
+        [str(LIUYOU), "serve", "--port", str(port), "--workers", "1", "--threads", "2"],
+        cwd=cwd,
+        env=clean_env(),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
     try:
         deadline = time.monotonic() + 60
         login = None
@@ -274,7 +363,9 @@ def test_serve_serves_pages_and_static_files(demo_dir):
                 break
             except httpx.TransportError:
                 time.sleep(0.3)
-        assert login is not None, f"server did not answer; exit={proc.poll()}"
+        if login is None:
+            proc.kill()
+            pytest.fail(f"server did not answer; exit={proc.wait()}; stderr:\n{proc.stderr.read()}")
         assert login.status_code == 200
         assert "登录" in login.text
         assert login.headers["server"].startswith("gunicorn")
@@ -283,7 +374,9 @@ def test_serve_serves_pages_and_static_files(demo_dir):
         static = httpx.get(base + static_url, timeout=10)
         assert static.status_code == 200
         assert static.content == static_file.read_bytes()
-        assert static.headers["content-type"].startswith(("text/css", "text/javascript", "application/javascript"))
+        assert static.headers["content-type"].startswith(
+            ("text/css", "text/javascript", "application/javascript")
+        )
 
         assert httpx.get(f"{base}/static/vendor/no-such-file.js", timeout=10).status_code == 404
     finally:
@@ -307,7 +400,9 @@ def test_readme_demo_table_matches_the_demo_bank():
     orgs, users = plan_demo_bank()
     names = {o.code: o.name for o in orgs}
     logins = [Login(u.staff_no, u.name, u.role, ROLES[u.role][0], names[u.org_code]) for u in users]
-    expected = [(lg.staff_no, lg.name, lg.role, lg.org_name, DEMO_PASSWORD) for lg in representative_logins(logins)]
+    expected = [
+        (lg.staff_no, lg.name, lg.role, lg.org_name, DEMO_PASSWORD) for lg in representative_logins(logins)
+    ]
     assert rows == expected
 
 
@@ -347,7 +442,10 @@ def test_build_demo_bank_in_process_is_idempotent_and_audited():
     assert OperationLog.objects.filter(action="demo.build").count() == 1
 
     branch = Org.objects.get(code="010")
-    assert Org.objects.filter(Org.subtree_q(branch.path)).exclude(pk=branch.pk).filter(kind="branch").count() == 0
+    assert (
+        Org.objects.filter(Org.subtree_q(branch.path)).exclude(pk=branch.pk).filter(kind="branch").count()
+        == 0
+    )
     head = User.objects.get(staff_no="010001")
     assert head.org_id == branch.pk and head.must_change_password is False
     assert list(head.roles.values_list("code", flat=True)) == ["branch_head"]

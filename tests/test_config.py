@@ -14,8 +14,12 @@ GOOD_DATA_KEY = "00112233445566778899aabbccddeeff"
 
 
 def production(**extra: str) -> dict[str, str]:
-    env = {"LIUYOU_ENV": "production", "LIUYOU_SECRET_KEY": GOOD_SECRET, "LIUYOU_DATA_KEY": GOOD_DATA_KEY,
-           "LIUYOU_ALLOWED_HOSTS": "liuyou.bank.local"}
+    env = {
+        "LIUYOU_ENV": "production",
+        "LIUYOU_SECRET_KEY": GOOD_SECRET,
+        "LIUYOU_DATA_KEY": GOOD_DATA_KEY,
+        "LIUYOU_ALLOWED_HOSTS": "liuyou.bank.local",
+    }
     env.update(extra)
     return env
 
@@ -108,7 +112,9 @@ def test_data_key_must_be_128_bit_hex(tmp_path, value):
 
 def test_previous_data_keys(tmp_path):
     old1, old2 = "ff" * 16, "ee" * 16
-    cfg = load({"LIUYOU_DATA_KEY": GOOD_DATA_KEY, "LIUYOU_DATA_KEY_PREVIOUS": f"{old1}, {old2}"}, cwd=tmp_path)
+    cfg = load(
+        {"LIUYOU_DATA_KEY": GOOD_DATA_KEY, "LIUYOU_DATA_KEY_PREVIOUS": f"{old1}, {old2}"}, cwd=tmp_path
+    )
     assert cfg.previous_data_keys == (bytes.fromhex(old1), bytes.fromhex(old2))
     with pytest.raises(ConfigError, match="LIUYOU_DATA_KEY_PREVIOUS"):
         load({"LIUYOU_DATA_KEY_PREVIOUS": "not-hex"}, cwd=tmp_path)
@@ -171,10 +177,15 @@ def test_booleans_accept_chinese_and_english(tmp_path):
 
 
 def test_postgresql_url_and_lists(tmp_path):
-    cfg = load({"LIUYOU_DATABASE_URL": "postgresql://liuyou@db.bank.local:5432/liuyou",
-                "LIUYOU_ALLOWED_HOSTS": "a.bank.local, b.bank.local",
-                "LIUYOU_CSRF_TRUSTED_ORIGINS": "https://a.bank.local",
-                "LIUYOU_LOG_LEVEL": "warning"}, cwd=tmp_path)
+    cfg = load(
+        {
+            "LIUYOU_DATABASE_URL": "postgresql://liuyou@db.bank.local:5432/liuyou",
+            "LIUYOU_ALLOWED_HOSTS": "a.bank.local, b.bank.local",
+            "LIUYOU_CSRF_TRUSTED_ORIGINS": "https://a.bank.local",
+            "LIUYOU_LOG_LEVEL": "warning",
+        },
+        cwd=tmp_path,
+    )
     assert cfg.database_url == "postgresql://liuyou@db.bank.local:5432/liuyou"
     assert cfg.allowed_hosts == ["a.bank.local", "b.bank.local"]
     assert cfg.csrf_trusted_origins == ["https://a.bank.local"]

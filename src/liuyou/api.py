@@ -4,8 +4,8 @@ Authentication (API key or session) and the JSON error bodies are set here, on t
 itself, so every router gets them by default; see docs/api.md.
 """
 
-from __future__ import annotations
-
+# No `from __future__ import annotations` here or in any module declaring operations: ninja
+# reads the annotations to build its parameter models.
 from functools import wraps
 from typing import Any
 

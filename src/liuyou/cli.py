@@ -16,7 +16,9 @@ import sys
 OPERATOR_COMMANDS = ("migrate", "serve", "createuser", "apikey", "demo", "rotate-data-key", "audit")
 HELP_FLAGS = {"-h", "--help", "help"}
 # One-line help for the Django commands an operator uses as ours.
-HELP_OVERRIDES = {"migrate": "建立或升级数据库结构（安装与升级后运行）/ Create or upgrade the database schema"}
+HELP_OVERRIDES = {
+    "migrate": "建立或升级数据库结构（安装与升级后运行）/ Create or upgrade the database schema"
+}
 
 
 def _load_settings() -> None:

@@ -32,7 +32,10 @@ def demo_bank() -> Any:
 def watch(page: Any, origin: str) -> list[str]:
     """Collect what must not happen: console errors (CSP included), page errors, failed requests."""
     problems: list[str] = []
-    page.on("console", lambda msg: problems.append(f"console {msg.type}: {msg.text}") if msg.type == "error" else None)
+    page.on(
+        "console",
+        lambda msg: problems.append(f"console {msg.type}: {msg.text}") if msg.type == "error" else None,
+    )
     page.on("pageerror", lambda exc: problems.append(f"page error: {exc}"))
     page.on("requestfailed", lambda req: problems.append(f"request failed: {req.url} {req.failure}"))
 
@@ -55,7 +58,9 @@ def test_login_menu_admin_page_logout(browser, live_server, artifacts, demo_bank
     admin = next(login for login in demo_bank.logins if login.role == "system_admin")
     base = live_server.url
     phone = device == "phone"
-    context = browser.new_context(viewport=VIEWPORTS[device], locale="zh-CN", is_mobile=phone, has_touch=phone)
+    context = browser.new_context(
+        viewport=VIEWPORTS[device], locale="zh-CN", is_mobile=phone, has_touch=phone
+    )
     context.set_default_timeout(15_000)
     page = context.new_page()
     problems = watch(page, base)

@@ -52,8 +52,12 @@ def error_response(request: HttpRequest | None, status: int, detail: str, **extr
     """The one error body; also usable by page-level handlers for paths under /api/."""
     _rollback()
     body = {"detail": detail, **extra, "request_id": request_id()}
-    response = JsonResponse(body, status=status, json_dumps_params={"ensure_ascii": False},
-                            content_type="application/json; charset=utf-8")
+    response = JsonResponse(
+        body,
+        status=status,
+        json_dumps_params={"ensure_ascii": False},
+        content_type="application/json; charset=utf-8",
+    )
     if status == 401:
         response["WWW-Authenticate"] = 'Bearer realm="liuyou"'
     return response

@@ -103,8 +103,10 @@ def _append(chain: str, model: type[models.Model], fields: dict[str, Any]) -> mo
     # Stored timestamps come back in UTC; hash the same instant in the same spelling.
     fields["created_at"] = fields["created_at"].astimezone(UTC)
     with transaction.atomic():
-        AuditChain.objects.get_or_create(name=chain)
-        head = AuditChain.objects.select_for_update().get(name=chain)
+        head = AuditChain.objects.select_for_update().filter(name=chain).first()
+        if head is None:  # the chain's first entry; concurrent first writers meet on the primary key
+            AuditChain.objects.get_or_create(name=chain)
+            head = AuditChain.objects.select_for_update().get(name=chain)
         seq = head.seq + 1
         fields = {**fields, "seq": seq, "prev_hash": head.last_hash}
         digest = sm3_hex(canonical(fields))

@@ -4,7 +4,6 @@ Users' phone numbers are masked in every answer; a caller holding pii:view may a
 user's full number with `?reveal=true` on the detail endpoint, and that reveal is audited.
 """
 
-
 from datetime import datetime
 from typing import Any
 
@@ -108,7 +107,7 @@ class UserOut(Schema):
 @router.get("/me", response=MeOut, summary="当前调用者：工号、机构、角色与权限")
 @api_login_only
 def me(request: HttpRequest) -> dict[str, Any]:
-    user = request.user
+    user: Any = request.user  # authenticated: the API's auth ran first
     key = getattr(user, "_liuyou_api_key", None)
     return {
         "staff_no": user.staff_no,

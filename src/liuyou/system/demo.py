@@ -150,21 +150,49 @@ def plan_demo_bank(seed: int = DEFAULT_SEED) -> tuple[list[OrgPlan], list[UserPl
         orgs += outlets + grids
 
         seq = iter(range(1, 1000))
-        users.append(UserPlan(f"{branch}{next(seq):03d}", name_of(), branch, "branch_head", "branch_head", phone()))
+        users.append(
+            UserPlan(f"{branch}{next(seq):03d}", name_of(), branch, "branch_head", "branch_head", phone())
+        )
         if k in task_force_branches:
-            users.append(UserPlan(f"{branch}{next(seq):03d}", name_of(), branch, "task_force_lead",
-                                  "task_force_lead", phone()))
+            users.append(
+                UserPlan(
+                    f"{branch}{next(seq):03d}",
+                    name_of(),
+                    branch,
+                    "task_force_lead",
+                    "task_force_lead",
+                    phone(),
+                )
+            )
         for i in range(rng.randint(5, 8)):
             outlet = outlets[i % len(outlets)]
-            users.append(UserPlan(f"{branch}{next(seq):03d}", name_of(), outlet.code, "account_manager",
-                                  "account_manager", phone()))
+            users.append(
+                UserPlan(
+                    f"{branch}{next(seq):03d}",
+                    name_of(),
+                    outlet.code,
+                    "account_manager",
+                    "account_manager",
+                    phone(),
+                )
+            )
         for grid in grids:
-            users.append(UserPlan(f"{branch}{next(seq):03d}", name_of(), grid.code, "service_specialist",
-                                  "service_specialist", phone()))
+            users.append(
+                UserPlan(
+                    f"{branch}{next(seq):03d}",
+                    name_of(),
+                    grid.code,
+                    "service_specialist",
+                    "service_specialist",
+                    phone(),
+                )
+            )
     return orgs, users
 
 
-def build_demo_bank(*, seed: int = DEFAULT_SEED, customers: int = 0, password: str = DEMO_PASSWORD) -> DemoResult:
+def build_demo_bank(
+    *, seed: int = DEFAULT_SEED, customers: int = 0, password: str = DEMO_PASSWORD
+) -> DemoResult:
     """Create whatever of the demo bank is missing. The caller owns the transaction.
 
     `customers` is accepted for the customer library to come; no customer data is made yet.
@@ -182,19 +210,28 @@ def build_demo_bank(*, seed: int = DEFAULT_SEED, customers: int = 0, password: s
         if p.code in orgs:
             continue
         parent = orgs[p.parent_code] if p.parent_code else None
-        orgs[p.code] = services.create_org(code=p.code, name=p.name, kind=p.kind, parent=parent,
-                                           sort_order=p.sort_order)
+        orgs[p.code] = services.create_org(
+            code=p.code, name=p.name, kind=p.kind, parent=parent, sort_order=p.sort_order
+        )
         orgs_created += 1
 
-    existing = set(User.objects.filter(staff_no__in=[u.staff_no for u in user_plans])
-                   .values_list("staff_no", flat=True))
+    existing = set(
+        User.objects.filter(staff_no__in=[u.staff_no for u in user_plans]).values_list("staff_no", flat=True)
+    )
     new_ids = []
     for u in user_plans:
         if u.staff_no in existing:
             continue
-        user = services.create_user(staff_no=u.staff_no, name=u.name, org=orgs[u.org_code], password=None,
-                                    roles=[roles[u.role]], position=u.position, phone=u.phone,
-                                    must_change_password=False)
+        user = services.create_user(
+            staff_no=u.staff_no,
+            name=u.name,
+            org=orgs[u.org_code],
+            password=None,
+            roles=[roles[u.role]],
+            position=u.position,
+            phone=u.phone,
+            must_change_password=False,
+        )
         new_ids.append(user.pk)
     if new_ids:
         # One Argon2 hash for the one shared demo password, instead of a second of hashing per user.
@@ -202,12 +239,18 @@ def build_demo_bank(*, seed: int = DEFAULT_SEED, customers: int = 0, password: s
         User.objects.filter(pk__in=new_ids).update(password=shared)
         PasswordHistory.objects.filter(user_id__in=new_ids).update(password=shared)
     if new_ids or orgs_created:
-        audit.record(action="demo.build", object_type="system.demo", object_repr="演示银行",
-                     after={"seed": seed, "orgs_created": orgs_created, "users_created": len(new_ids)},
-                     message="演示数据：演示账号共用演示密码，且首次登录无须改密，仅限演示环境")
+        audit.record(
+            action="demo.build",
+            object_type="system.demo",
+            object_repr="演示银行",
+            after={"seed": seed, "orgs_created": orgs_created, "users_created": len(new_ids)},
+            message="演示数据：演示账号共用演示密码，且首次登录无须改密，仅限演示环境",
+        )
 
     org_names = {code: o.name for code, o in orgs.items()}
-    logins = [Login(u.staff_no, u.name, u.role, roles[u.role].name, org_names[u.org_code]) for u in user_plans]
+    logins = [
+        Login(u.staff_no, u.name, u.role, roles[u.role].name, org_names[u.org_code]) for u in user_plans
+    ]
     return DemoResult(
         seed=seed,
         password=password,

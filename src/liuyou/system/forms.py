@@ -34,7 +34,11 @@ def style(form: forms.BaseForm, small: bool = False) -> None:
     """Bootstrap classes on every widget (templates render bare `{{ field }}`)."""
     size = " form-control-sm" if small else ""
     for field in form.fields.values():
-        if isinstance(field, forms.CharField) and field.max_length and "max_length" not in field.error_messages:
+        if (
+            isinstance(field, forms.CharField)
+            and field.max_length
+            and "max_length" not in field.error_messages
+        ):
             field.error_messages["max_length"] = "不能超过 %(limit_value)d 个字符（当前 %(show_value)d 个）"
         widget = field.widget
         if isinstance(widget, forms.HiddenInput):
@@ -91,10 +95,11 @@ class _TreeOrdered:
         if hasattr(self, "_choices"):
             return self._choices
         orgs = selectors.in_tree_order(self.queryset)  # type: ignore[attr-defined]
-        blank = [("", self.empty_label)] if getattr(self, "empty_label", None) is not None else []
+        empty_label = getattr(self, "empty_label", None)
+        blank = [("", empty_label)] if empty_label is not None else []
         return blank + [(o.pk, _org_label(o)) for o in orgs]
 
-    choices = property(_get_choices, forms.ChoiceField.choices.fset)  # type: ignore[attr-defined]
+    choices = property(_get_choices, forms.ChoiceField.choices.fset)  # type: ignore[union-attr]
 
 
 class OrgChoiceField(_TreeOrdered, forms.ModelChoiceField):

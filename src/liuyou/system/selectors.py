@@ -159,8 +159,10 @@ def in_tree_order(orgs: Iterable[Org]) -> list[Org]:
     (The path column orders by primary key, and as text: '/1/10/' before '/1/2/'.)"""
     orgs = list(orgs)
     ancestor_ids = {i for o in orgs for i in _path_ids(o.path)}
-    keys = {pk: (order, code) for pk, order, code in
-            Org.objects.filter(pk__in=ancestor_ids).values_list("pk", "sort_order", "code")}
+    keys = {
+        pk: (order, code)
+        for pk, order, code in Org.objects.filter(pk__in=ancestor_ids).values_list("pk", "sort_order", "code")
+    }
     return sorted(orgs, key=lambda o: [keys.get(i, (0, "")) for i in _path_ids(o.path)])
 
 

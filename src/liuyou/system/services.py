@@ -27,7 +27,7 @@ from liuyou.system.models import (
 
 
 def _path_of(org: Org) -> str:
-    return (org.parent.path if org.parent_id else "/") + f"{org.pk}/"
+    return (org.parent.path if org.parent is not None else "/") + f"{org.pk}/"
 
 
 def create_org(

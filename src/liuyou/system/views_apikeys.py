@@ -260,8 +260,8 @@ class ApiKeyForm(forms.Form):
 
     def __init__(self, *args: Any, actor: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["user"].queryset = _service_accounts(actor)
-        self.fields["scopes"].choices = [
+        self.fields["user"].queryset = _service_accounts(actor)  # type: ignore[attr-defined]
+        self.fields["scopes"].choices = [  # type: ignore[attr-defined]
             (p.code, f"{p.name}（{p.code}）")
             for p in Permission.objects.order_by("group", "sort_order", "code")
         ]

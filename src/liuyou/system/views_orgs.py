@@ -20,7 +20,7 @@ from liuyou.system.models import Org, OrgKind
 from liuyou.system.views_common import act, perms, record_export, redirect_back, submit
 
 # The kind a new child usually has, so "新增下级" opens with a sensible default.
-_CHILD_KIND = {OrgKind.HEAD_OFFICE: OrgKind.BRANCH, OrgKind.BRANCH: OrgKind.OUTLET}
+_CHILD_KIND: dict[str, str] = {OrgKind.HEAD_OFFICE: OrgKind.BRANCH, OrgKind.BRANCH: OrgKind.OUTLET}
 
 
 def _tree(request: HttpRequest) -> tuple[OrgFilter, list[selectors.OrgNode]]:

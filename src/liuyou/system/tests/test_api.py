@@ -58,7 +58,9 @@ def api_url_patterns() -> list[str]:
         assert isinstance(p, URLPattern)
         if p.name == "api-root":
             continue  # /api/v1/ itself is no route: 404
-        url = "/api/v1/" + re.sub(r"<(?:\w+:)?(\w+)>", lambda m: PARAM_SAMPLES.get(m.group(1), "1"), str(p.pattern))
+        url = "/api/v1/" + re.sub(
+            r"<(?:\w+:)?(\w+)>", lambda m: PARAM_SAMPLES.get(m.group(1), "1"), str(p.pattern)
+        )
         out.append(url)
     return out
 
@@ -69,9 +71,15 @@ def service_user(bank):
 
     def make(staff_no: str = "S001", *role_codes: str, org=None):
         roles = list(Role.objects.filter(code__in=role_codes or ("system_admin",)))
-        return services.create_user(staff_no=staff_no, name=f"接口账号{staff_no}", org=org or bank.hq,
-                                    password="Svc#2026abcd", roles=roles, must_change_password=False,
-                                    is_service_account=True)
+        return services.create_user(
+            staff_no=staff_no,
+            name=f"接口账号{staff_no}",
+            org=org or bank.hq,
+            password="Svc#2026abcd",
+            roles=roles,
+            must_change_password=False,
+            is_service_account=True,
+        )
 
     return make
 
@@ -79,8 +87,13 @@ def service_user(bank):
 @pytest.fixture
 def key_for(service_user):
     def make(*scopes: str, user=None, expires_at=None) -> str:
-        _, plain = apikeys.create_api_key(name="测试密钥", user=user or service_user(), scopes=list(scopes),
-                                          expires_at=expires_at, actor=None)
+        _, plain = apikeys.create_api_key(
+            name="测试密钥",
+            user=user or service_user(),
+            scopes=list(scopes),
+            expires_at=expires_at,
+            actor=None,
+        )
         return plain
 
     return make
@@ -154,15 +167,25 @@ def test_wrong_revoked_expired_and_malformed_keys_answer_401(key_for, service_us
     prefix = good.split("_")[1]
     wrong_secret = good[:-4] + ("aaaa" if not good.endswith("aaaa") else "bbbb")
     expired = key_for("user:view", user=service_user("S002"))
-    ApiKey.objects.filter(prefix=expired.split("_")[1]).update(expires_at=timezone.now() - timedelta(seconds=1))
+    ApiKey.objects.filter(prefix=expired.split("_")[1]).update(
+        expires_at=timezone.now() - timedelta(seconds=1)
+    )
     revoked = key_for("user:view", user=service_user("S003"))
     apikeys.revoke_api_key(key=ApiKey.objects.get(prefix=revoked.split("_")[1]), actor=None)
     disabled_user = service_user("S004")
     disabled = key_for("user:view", user=disabled_user)
     disabled_user.is_active = False
     disabled_user.save(update_fields=["is_active"])
-    bad_keys = [wrong_secret, expired, revoked, disabled, "ly_nope", f"ly_{prefix}_", "not-a-key",
-                "ly_zzzzzzzz_" + "x" * 40]
+    bad_keys = [
+        wrong_secret,
+        expired,
+        revoked,
+        disabled,
+        "ly_nope",
+        f"ly_{prefix}_",
+        "not-a-key",
+        "ly_zzzzzzzz_" + "x" * 40,
+    ]
     for plain in bad_keys:
         for headers in ({"Authorization": f"Bearer {plain}"}, {"X-API-Key": plain}):
             assert_error(Client().get("/api/v1/me", headers=headers), 401, api_errors.UNAUTHENTICATED)
@@ -193,10 +216,17 @@ def test_last_used_is_written_at_most_once_a_minute(key_for):
 
 
 def test_key_call_is_audited_as_its_service_account(key_for, bank):
-    services.create_user(staff_no="8001", name="张三", org=bank.b1, password="Abcd#2026xyz", phone="13800138000")
-    user = services.create_user(staff_no="S009", name="接口账号", org=bank.hq, password="Svc#2026abcd",
-                                roles=list(Role.objects.filter(code__in=["system_admin", "account_manager"])),
-                                is_service_account=True)
+    services.create_user(
+        staff_no="8001", name="张三", org=bank.b1, password="Abcd#2026xyz", phone="13800138000"
+    )
+    user = services.create_user(
+        staff_no="S009",
+        name="接口账号",
+        org=bank.hq,
+        password="Svc#2026abcd",
+        roles=list(Role.objects.filter(code__in=["system_admin", "account_manager"])),
+        is_service_account=True,
+    )
     from liuyou.system.models import Permission
 
     role = Role.objects.create(code="pii_reader", name="查看完整号码", data_scope="all")
@@ -307,7 +337,9 @@ def test_pagination_is_50_a_page(client, role_users, bank):
 def test_user_phones_are_masked_and_reveal_needs_pii_view(client, bank, role_users):
     from liuyou.system.models import Permission
 
-    services.create_user(staff_no="8001", name="张三", org=bank.b1, password="Abcd#2026xyz", phone="13800138000")
+    services.create_user(
+        staff_no="8001", name="张三", org=bank.b1, password="Abcd#2026xyz", phone="13800138000"
+    )
     client.force_login(role_users["system_admin"])  # user:view, no pii:view
     listed = {u["staff_no"]: u for u in client.get("/api/v1/users").json()["items"]}
     assert listed["8001"]["phone"] == "138****8000"
@@ -319,8 +351,14 @@ def test_user_phones_are_masked_and_reveal_needs_pii_view(client, bank, role_use
 
     role = Role.objects.create(code="people_pii", name="人员与号码", data_scope="all")
     role.permissions.set(Permission.objects.filter(code__in=["user:view", "pii:view"]))
-    viewer = services.create_user(staff_no="8002", name="李四", org=bank.hq, password="Abcd#2026xyz",
-                                  roles=[role], must_change_password=False)
+    viewer = services.create_user(
+        staff_no="8002",
+        name="李四",
+        org=bank.hq,
+        password="Abcd#2026xyz",
+        roles=[role],
+        must_change_password=False,
+    )
     client.force_login(viewer)
     listed = {u["staff_no"]: u for u in client.get("/api/v1/users").json()["items"]}
     assert listed["8001"]["phone"] == "138****8000"  # lists stay masked even with pii:view
@@ -367,8 +405,9 @@ def test_malformed_json_answers_400_json(key_for, service_user):
     plain = key_for("customer:view", "pii:view", user=service_user("S020", "risk_officer"))
     for method, url in ops:
         for body in (b"{not json", b"\xff\xfe", b'{"field": '):
-            response = Client().generic(method, url, data=body, content_type="application/json",
-                                        headers={"X-API-Key": plain})
+            response = Client().generic(
+                method, url, data=body, content_type="application/json", headers={"X-API-Key": plain}
+            )
             assert_error(response, 400, api_errors.BAD_JSON)
 
 
@@ -376,8 +415,15 @@ def test_validation_errors_answer_422_with_fields(client, role_users):
     client.force_login(role_users["system_admin"])
     body = assert_error(client.get("/api/v1/users?page=0"), 422)
     assert body["detail"].startswith("请求参数校验失败")
-    assert body["errors"] == [{"field": "page", "source": "query", "loc": ["query", "page"],
-                               "message": "须大于或等于 1", "type": "greater_than_equal"}]
+    assert body["errors"] == [
+        {
+            "field": "page",
+            "source": "query",
+            "loc": ["query", "page"],
+            "message": "须大于或等于 1",
+            "type": "greater_than_equal",
+        }
+    ]
     body = assert_error(client.get("/api/v1/orgs?parent_id=abc&page=x"), 422)
     assert {e["field"] for e in body["errors"]} == {"parent_id", "page"}
     assert all(e["message"] == "须为整数" for e in body["errors"])
@@ -389,8 +435,13 @@ def test_validation_error_on_a_json_body(key_for, service_user):
     assert ops
     plain = key_for("customer:view", "pii:view", user=service_user("S021", "risk_officer"))
     method, url = ops[0]
-    response = Client().generic(method, url, data=json.dumps({"unexpected": 1}), content_type="application/json",
-                                headers={"X-API-Key": plain})
+    response = Client().generic(
+        method,
+        url,
+        data=json.dumps({"unexpected": 1}),
+        content_type="application/json",
+        headers={"X-API-Key": plain},
+    )
     body = assert_error(response, 422)
     assert body["errors"] and all(e["source"] == "body" for e in body["errors"])
     assert any(e["message"] == "必填" for e in body["errors"])
@@ -407,13 +458,17 @@ def test_csrf_is_enforced_for_session_writes_only(key_for, service_user, role_us
     assert_error(client.post(url, payload, content_type="application/json"), 403, api_errors.CSRF_FAILED)
     docs = client.get("/api/v1/docs").content.decode()  # the docs page hands out the token
     token = re.search(r'data-csrf-token="([^"]+)"', docs).group(1)
-    assert_error(client.post(url, payload, content_type="application/json", headers={"X-CSRFToken": "x" * 64}),
-                 403, api_errors.CSRF_FAILED)
+    assert_error(
+        client.post(url, payload, content_type="application/json", headers={"X-CSRFToken": "x" * 64}),
+        403,
+        api_errors.CSRF_FAILED,
+    )
     ok = client.post(url, payload, content_type="application/json", headers={"X-CSRFToken": token})
     assert ok.status_code != 403, ok.content
     plain = key_for("customer:view", "pii:view", user=service_user("S022", "risk_officer"))
-    by_key = Client(enforce_csrf_checks=True).post(url, payload, content_type="application/json",
-                                                   headers={"X-API-Key": plain})
+    by_key = Client(enforce_csrf_checks=True).post(
+        url, payload, content_type="application/json", headers={"X-API-Key": plain}
+    )
     assert by_key.status_code != 403, by_key.content
 
 
@@ -505,20 +560,27 @@ def _serve_through_django(client: Client, foreign: list[str]) -> Any:
             foreign.append(request.url)
             route.abort()
             return
-        headers = {k: v for k, v in request.headers.items()
-                   if k.lower() in {"accept", "x-csrftoken", "x-api-key", "authorization", "hx-request"}}
+        headers = {
+            k: v
+            for k, v in request.headers.items()
+            if k.lower() in {"accept", "x-csrftoken", "x-api-key", "authorization", "hx-request"}
+        }
         # Playwright calls this with its event loop marked running; Django would then treat the
         # thread as async and open a second connection outside the test's transaction.
         loop = asyncio.events._get_running_loop()
         asyncio.events._set_running_loop(None)
         try:
-            response = client.generic(request.method, url.path + (f"?{url.query}" if url.query else ""),
-                                      data=request.post_data_buffer or b"",
-                                      content_type=request.headers.get("content-type", ""), headers=headers)
+            response = client.generic(
+                request.method,
+                url.path + (f"?{url.query}" if url.query else ""),
+                data=request.post_data_buffer or b"",
+                content_type=request.headers.get("content-type", ""),
+                headers=headers,
+            )
             body = b"".join(response.streaming_content) if response.streaming else response.content
         finally:
             asyncio.events._set_running_loop(loop)
-        route.fulfill(status=response.status_code, headers={k: v for k, v in response.items()}, body=body)
+        route.fulfill(status=response.status_code, headers=dict(response.items()), body=body)
 
     return handle
 
@@ -543,8 +605,11 @@ def test_docs_page_renders_in_chromium_without_csp_violations(role_users):
     os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
     try:
         with sync_playwright() as p:
-            browser = p.chromium.launch(executable_path=str(chromium), headless=True,
-                                        args=["--no-sandbox", "--disable-gpu", "--disable-background-networking"])
+            browser = p.chromium.launch(
+                executable_path=str(chromium),
+                headless=True,
+                args=["--no-sandbox", "--disable-gpu", "--disable-background-networking"],
+            )
             try:
                 context = browser.new_context(locale="zh-CN")
                 context.route("**/*", _serve_through_django(client, foreign))
@@ -554,8 +619,12 @@ def test_docs_page_renders_in_chromium_without_csp_violations(role_users):
                     " e => window.__cspViolations.push(e.violatedDirective + ' ' + e.blockedURI));"
                 )
                 page = context.new_page()
-                page.on("console", lambda m: problems.append(f"{m.type}: {m.text}")
-                        if m.type in ("error", "warning") else None)
+                page.on(
+                    "console",
+                    lambda m: (
+                        problems.append(f"{m.type}: {m.text}") if m.type in ("error", "warning") else None
+                    ),
+                )
                 page.on("pageerror", lambda e: problems.append(f"page error: {e}"))
                 page.goto(f"{ORIGIN}/api/v1/docs", wait_until="networkidle")
                 page.wait_for_selector(".opblock", timeout=15_000)

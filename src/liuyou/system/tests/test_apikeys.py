@@ -24,8 +24,15 @@ pytestmark = pytest.mark.django_db
 @pytest.fixture
 def svc(bank):
     roles = list(Role.objects.filter(code="system_admin"))
-    return services.create_user(staff_no="S001", name="数据仓库接口", org=bank.hq, password="Svc#2026abcd",
-                                roles=roles, must_change_password=False, is_service_account=True)
+    return services.create_user(
+        staff_no="S001",
+        name="数据仓库接口",
+        org=bank.hq,
+        password="Svc#2026abcd",
+        roles=roles,
+        must_change_password=False,
+        is_service_account=True,
+    )
 
 
 def row_text(key: ApiKey) -> str:
@@ -42,8 +49,9 @@ def log_text() -> str:
 
 def test_create_stores_only_the_hash(svc, role_users):
     actor = role_users["security_admin"]
-    key, plain = apikeys.create_api_key(name="数仓同步", user=svc, scopes=["user:view", "org:view", "user:view"],
-                                        expires_at=None, actor=actor)
+    key, plain = apikeys.create_api_key(
+        name="数仓同步", user=svc, scopes=["user:view", "org:view", "user:view"], expires_at=None, actor=actor
+    )
     assert re.fullmatch(r"ly_[a-z0-9]{8}_[A-Za-z0-9]{40}", plain)
     prefix, secret = plain.split("_")[1:]
     assert key.prefix == prefix
@@ -70,7 +78,14 @@ def test_create_stores_only_the_hash(svc, role_users):
     ],
 )
 def test_create_rejects_bad_input(svc, kwargs, field):
-    args = {"name": "数仓同步", "user": svc, "scopes": ["user:view"], "expires_at": None, "actor": None, **kwargs}
+    args = {
+        "name": "数仓同步",
+        "user": svc,
+        "scopes": ["user:view"],
+        "expires_at": None,
+        "actor": None,
+        **kwargs,
+    }
     if args["expires_at"] == "past":
         args["expires_at"] = timezone.now() - timedelta(minutes=1)
     with pytest.raises(ValidationError) as exc:
@@ -81,8 +96,9 @@ def test_create_rejects_bad_input(svc, kwargs, field):
 
 def test_keys_only_for_active_service_accounts(role_users, svc):
     with pytest.raises(ValidationError, match="系统接口账号"):
-        apikeys.create_api_key(name="x", user=role_users["system_admin"], scopes=["user:view"], expires_at=None,
-                               actor=None)
+        apikeys.create_api_key(
+            name="x", user=role_users["system_admin"], scopes=["user:view"], expires_at=None, actor=None
+        )
     svc.is_active = False
     svc.save(update_fields=["is_active"])
     with pytest.raises(ValidationError, match="停用"):
@@ -131,8 +147,12 @@ def admin_client(role_users):
 
 def test_only_apikey_managers_reach_the_pages(client, role_users, svc):
     key, _ = apikeys.create_api_key(name="k", user=svc, scopes=["user:view"], expires_at=None, actor=None)
-    urls = ["/system/apikeys/", "/system/apikeys/new/", "/system/apikeys/export/",
-            f"/system/apikeys/{key.pk}/revoke/"]
+    urls = [
+        "/system/apikeys/",
+        "/system/apikeys/new/",
+        "/system/apikeys/export/",
+        f"/system/apikeys/{key.pk}/revoke/",
+    ]
     for code in ("system_admin", "auditor", "hq_admin", "account_manager"):
         client.force_login(role_users[code])
         for url in urls:
@@ -151,9 +171,10 @@ def test_create_page_shows_the_key_once(admin_client, svc, role_users):
     assert "数据仓库接口（S001" in html and "customer:view" in html
     assert role_users["system_admin"].name not in html  # only service accounts are offered
     expires = (timezone.localdate() + timedelta(days=30)).isoformat()
-    response = admin_client.post("/system/apikeys/new/", {"name": "数仓同步", "user": svc.pk,
-                                                           "scopes": ["user:view", "org:view"],
-                                                           "expires_on": expires})
+    response = admin_client.post(
+        "/system/apikeys/new/",
+        {"name": "数仓同步", "user": svc.pk, "scopes": ["user:view", "org:view"], "expires_on": expires},
+    )
     assert response.status_code == 200
     assert "no-store" in response["Cache-Control"]
     plain = re.search(r'value="(ly_[a-z0-9]{8}_[A-Za-z0-9]+)"', response.content.decode()).group(1)
@@ -167,11 +188,18 @@ def test_create_page_shows_the_key_once(admin_client, svc, role_users):
 
 
 def test_create_page_reports_errors_in_chinese(admin_client, svc, role_users):
-    response = admin_client.post("/system/apikeys/new/", {"name": "x" * 65, "user": role_users["auditor"].pk,
-                                                           "expires_on": "2000-01-01"})
+    response = admin_client.post(
+        "/system/apikeys/new/",
+        {"name": "x" * 65, "user": role_users["auditor"].pk, "expires_on": "2000-01-01"},
+    )
     assert response.status_code == 200
     html = response.content.decode()
-    for message in ("名称不能超过 64 个字符", "请选择列表中的系统接口账号", "请至少选择一项授权范围", "有效期不能早于今天"):
+    for message in (
+        "名称不能超过 64 个字符",
+        "请选择列表中的系统接口账号",
+        "请至少选择一项授权范围",
+        "有效期不能早于今天",
+    ):
         assert message in html
     response = admin_client.post("/system/apikeys/new/", {"name": "x", "user": svc.pk, "scopes": ["bogus"]})
     assert "授权范围 bogus 不存在" in response.content.decode()
@@ -180,11 +208,13 @@ def test_create_page_reports_errors_in_chinese(admin_client, svc, role_users):
 
 
 def test_list_filters_fragment_and_export(admin_client, svc):
-    a, _ = apikeys.create_api_key(name="数仓同步", user=svc, scopes=["user:view"], expires_at=None, actor=None)
+    a, _ = apikeys.create_api_key(
+        name="数仓同步", user=svc, scopes=["user:view"], expires_at=None, actor=None
+    )
     b, _ = apikeys.create_api_key(name="报表平台", user=svc, scopes=["org:view"], expires_at=None, actor=None)
     apikeys.revoke_api_key(key=b, actor=None)
     page = admin_client.get("/system/apikeys/").content.decode()
-    assert "共 <strong class=\"ly-count\">2</strong>" in page and "已吊销" in page and "有效" in page
+    assert '共 <strong class="ly-count">2</strong>' in page and "已吊销" in page and "有效" in page
     active = admin_client.get("/system/apikeys/?status=active").content.decode()
     assert "数仓同步" in active and "报表平台" not in active
     by_prefix = admin_client.get(f"/system/apikeys/?q=ly_{b.prefix}_whatever").content.decode()
@@ -201,7 +231,9 @@ def test_list_filters_fragment_and_export(admin_client, svc):
 
 
 def test_revoke_page_confirms_then_revokes(admin_client, svc):
-    key, plain = apikeys.create_api_key(name="数仓同步", user=svc, scopes=["user:view"], expires_at=None, actor=None)
+    key, plain = apikeys.create_api_key(
+        name="数仓同步", user=svc, scopes=["user:view"], expires_at=None, actor=None
+    )
     confirm = admin_client.get(f"/system/apikeys/{key.pk}/revoke/")
     assert confirm.status_code == 200 and "确认吊销" in confirm.content.decode()
     key.refresh_from_db()
@@ -227,11 +259,25 @@ def run(*args: str) -> tuple[str, str]:
 
 
 def test_cli_create_json_prints_one_object_with_the_key(svc):
-    out, _ = run("create", "--name", "数仓同步", "--user", "S001", "--scope", "user:view", "--scope", "org:view",
-                 "--expires-days", "30", "--json")
+    out, _ = run(
+        "create",
+        "--name",
+        "数仓同步",
+        "--user",
+        "S001",
+        "--scope",
+        "user:view",
+        "--scope",
+        "org:view",
+        "--expires-days",
+        "30",
+        "--json",
+    )
     data = json.loads(out)
     assert isinstance(data, dict)
-    assert data["name"] == "数仓同步" and data["user"] == "S001" and data["scopes"] == ["org:view", "user:view"]
+    assert (
+        data["name"] == "数仓同步" and data["user"] == "S001" and data["scopes"] == ["org:view", "user:view"]
+    )
     assert data["status"] == "active" and data["expires_at"]
     key = ApiKey.objects.get(prefix=data["prefix"])
     assert key.key_hash == hashlib.sha256(data["key"].encode()).hexdigest()

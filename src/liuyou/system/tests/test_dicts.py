@@ -55,19 +55,23 @@ def test_permissions(client, role_users):
 
 
 def test_create_type_and_items_then_relabel(admin):
-    response = admin.post("/system/dicts/new", {"code": "visit_purpose", "name": "走访目的", "description": ""})
+    response = admin.post(
+        "/system/dicts/new", {"code": "visit_purpose", "name": "走访目的", "description": ""}
+    )
     dict_type = DictType.objects.get(code="visit_purpose")
     assert response.status_code == 302 and response["Location"] == f"/system/dicts/{dict_type.pk}/"
     assert not dict_type.is_builtin and _logs("dict.create")[-1].after["code"] == "visit_purpose"
 
-    response = admin.post(f"/system/dicts/{dict_type.pk}/items/new", {"value": "loan", "label": "贷款营销",
-                                                                      "sort_order": "1"})
+    response = admin.post(
+        f"/system/dicts/{dict_type.pk}/items/new", {"value": "loan", "label": "贷款营销", "sort_order": "1"}
+    )
     assert response.status_code == 302
     item = DictItem.objects.get(dict_type=dict_type, value="loan")
     assert (item.label, item.sort_order, item.is_active) == ("贷款营销", 1, True)
 
-    response = admin.post(f"/system/dicts/items/{item.pk}/edit", {"value": "changed", "label": "信贷营销",
-                                                                  "sort_order": "2"})
+    response = admin.post(
+        f"/system/dicts/items/{item.pk}/edit", {"value": "changed", "label": "信贷营销", "sort_order": "2"}
+    )
     assert response.status_code == 302
     item.refresh_from_db()
     assert (item.value, item.label, item.sort_order) == ("loan", "信贷营销", 2)  # the value never changes
@@ -104,7 +108,9 @@ def test_builtin_types_cannot_be_disabled_or_recoded(admin):
     response = admin.post(f"/system/dicts/{position.pk}/disable", follow=True)
     assert "内置字典不能停用" in response.content.decode()
     assert DictType.objects.get(pk=position.pk).is_active
-    admin.post(f"/system/dicts/{position.pk}/edit", {"code": "job", "name": "岗位名称", "description": "人员岗位"})
+    admin.post(
+        f"/system/dicts/{position.pk}/edit", {"code": "job", "name": "岗位名称", "description": "人员岗位"}
+    )
     position.refresh_from_db()
     assert (position.code, position.name) == ("position", "岗位名称")
 
@@ -160,8 +166,10 @@ def test_exports(admin):
     response = admin.get("/system/dicts/export.xlsx", {"q": "user_status"})
     rows = list(load_workbook(BytesIO(response.content)).active.iter_rows(values_only=True))
     assert rows[0] == ("字典标识", "字典名称", "字典值", "字典标签", "排序", "状态")
-    assert rows[1:] == [("user_status", "员工状态", "active", "在职", 0, "启用"),
-                        ("user_status", "员工状态", "left", "离职", 1, "启用")]
+    assert rows[1:] == [
+        ("user_status", "员工状态", "active", "在职", 0, "启用"),
+        ("user_status", "员工状态", "left", "离职", 1, "启用"),
+    ]
     items = admin.get(f"/system/dicts/{_position().pk}/export.xlsx")
     rows = list(load_workbook(BytesIO(items.content)).active.iter_rows(values_only=True))
     assert len(rows) == 13 and rows[1][3] == "客户经理"

@@ -24,7 +24,14 @@ def _logs(action):
 
 
 def _org_form(**overrides):
-    data = {"code": "300", "name": "西山支行", "kind": "branch", "parent": "", "address": "", "sort_order": "0"}
+    data = {
+        "code": "300",
+        "name": "西山支行",
+        "kind": "branch",
+        "parent": "",
+        "address": "",
+        "sort_order": "0",
+    }
     data.update({k: str(v) for k, v in overrides.items()})
     return data
 
@@ -53,7 +60,9 @@ def test_filter_shows_matches_with_their_ancestors_dimmed(admin, bank):
     rows = {r.org.code: r.matched for r in response.context["rows"]}
     assert rows == {"000": False, "200": True, "2G1": True}
     hq = response.context["rows"][0]
-    assert hq.total_users == admin.get("/system/orgs/").context["rows"][0].total_users  # counts ignore the filter
+    assert (
+        hq.total_users == admin.get("/system/orgs/").context["rows"][0].total_users
+    )  # counts ignore the filter
     assert response.context["count"] == 2
 
     by_kind = admin.get("/system/orgs/", {"kind": "grid"})
@@ -84,7 +93,13 @@ def test_create_branch_under_head_office(admin, bank):
     response = admin.post("/system/orgs/new", _org_form(parent=bank.hq.pk, address="西山镇", sort_order=3))
     assert response.status_code == 302
     org = Org.objects.get(code="300")
-    assert (org.name, org.kind, org.parent, org.address, org.sort_order) == ("西山支行", "branch", bank.hq, "西山镇", 3)
+    assert (org.name, org.kind, org.parent, org.address, org.sort_order) == (
+        "西山支行",
+        "branch",
+        bank.hq,
+        "西山镇",
+        3,
+    )
     assert org.path == f"{bank.hq.path}{org.pk}/" and org.depth == 1
     (entry,) = _logs("org.create")[-1:]
     assert entry.object_id == str(org.pk) and entry.after["code"] == "300"
@@ -138,8 +153,10 @@ def test_edit_renames_and_logs_only_changed_fields(admin, bank):
 
 def test_moving_a_branch_rewrites_its_whole_subtree(admin, bank):
     hq2 = services.create_org(code="900", name="另一法人行", kind="head_office", parent=None)
-    response = admin.post(f"/system/orgs/{bank.b1.pk}/edit",
-                          _org_form(code="100", name="城关支行", kind="branch", parent=hq2.pk))
+    response = admin.post(
+        f"/system/orgs/{bank.b1.pk}/edit",
+        _org_form(code="100", name="城关支行", kind="branch", parent=hq2.pk),
+    )
     assert response.status_code == 302
     b1, o1, g1 = (Org.objects.get(pk=o.pk) for o in (bank.b1, bank.o1, bank.g1))
     assert b1.parent == hq2 and b1.path == f"/{hq2.pk}/{b1.pk}/"
@@ -154,8 +171,10 @@ def test_cannot_move_an_org_under_itself_or_below(admin, bank):
     page = admin.get(f"/system/orgs/{bank.b1.pk}/edit")
     offered = set(page.context["form"].fields["parent"].queryset.values_list("pk", flat=True))
     assert not offered & {bank.b1.pk, bank.o1.pk, bank.g1.pk}
-    response = admin.post(f"/system/orgs/{bank.b1.pk}/edit",
-                          _org_form(code="100", name="城关支行", kind="branch", parent=bank.g1.pk))
+    response = admin.post(
+        f"/system/orgs/{bank.b1.pk}/edit",
+        _org_form(code="100", name="城关支行", kind="branch", parent=bank.g1.pk),
+    )
     assert response.status_code == 200
     assert "选择一个有效的选项" in response.context["form"].errors["parent"][0]
     from django.core.exceptions import ValidationError
@@ -168,8 +187,10 @@ def test_cannot_move_an_org_under_itself_or_below(admin, bank):
 
 
 def test_kind_of_an_org_with_children_cannot_change(admin, bank):
-    response = admin.post(f"/system/orgs/{bank.b1.pk}/edit",
-                          _org_form(code="100", name="城关支行", kind="outlet", parent=bank.b2.pk))
+    response = admin.post(
+        f"/system/orgs/{bank.b1.pk}/edit",
+        _org_form(code="100", name="城关支行", kind="outlet", parent=bank.b2.pk),
+    )
     assert response.status_code == 200
     assert "下级机构，不能修改机构类型" in response.content.decode()
     assert Org.objects.get(pk=bank.b1.pk).kind == "branch"
@@ -213,7 +234,9 @@ def test_get_on_a_post_only_action_is_405(admin, bank):
 
 
 def test_unknown_or_out_of_scope_org_is_404(client, bank, make_user):
-    role = Role.objects.create(code="branch_org_admin", name="支行机构管理员", data_scope=DataScope.ORG_AND_BELOW)
+    role = Role.objects.create(
+        code="branch_org_admin", name="支行机构管理员", data_scope=DataScope.ORG_AND_BELOW
+    )
     role.permissions.set(Permission.objects.filter(code__in=["org:view", "org:manage"]))
     client.force_login(make_user("8100", "branch_org_admin", org=bank.b1))
     listing = client.get("/system/orgs/")

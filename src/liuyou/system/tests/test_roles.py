@@ -28,8 +28,14 @@ def _perm_ids(*codes):
 
 
 def _role_form(**overrides):
-    data = {"name": "支行风险岗", "code": "branch_risk", "data_scope": "org_and_below",
-            "permissions": _perm_ids("workbench:view", "customer:view"), "description": "", "sort_order": "20"}
+    data = {
+        "name": "支行风险岗",
+        "code": "branch_risk",
+        "data_scope": "org_and_below",
+        "permissions": _perm_ids("workbench:view", "customer:view"),
+        "description": "",
+        "sort_order": "20",
+    }
     data.update(overrides)
     return data
 
@@ -48,7 +54,13 @@ def test_list_shows_scope_labels_and_counts(security, role_users):
 def test_filter_by_scope_and_text(security):
     by_scope = security.get("/system/roles/", {"data_scope": "all"})
     assert {r.code for r in by_scope.context["table"].data} == {
-        "risk_officer", "post_loan_officer", "auditor", "hq_admin", "system_admin", "security_admin"}
+        "risk_officer",
+        "post_loan_officer",
+        "auditor",
+        "hq_admin",
+        "system_admin",
+        "security_admin",
+    }
     by_text = security.get("/system/roles/", {"q": "客户"})
     assert [r.code for r in by_text.context["table"].data] == ["account_manager"]
 
@@ -77,7 +89,12 @@ def test_create_role_with_custom_scope(security, bank):
     response = security.post("/system/roles/new", data)
     assert response.status_code == 302
     role = Role.objects.get(code="branch_risk")
-    assert (role.name, role.data_scope, role.is_builtin, role.sort_order) == ("支行风险岗", "custom", False, 20)
+    assert (role.name, role.data_scope, role.is_builtin, role.sort_order) == (
+        "支行风险岗",
+        "custom",
+        False,
+        20,
+    )
     assert set(role.permissions.values_list("code", flat=True)) == {"workbench:view", "customer:view"}
     assert list(role.custom_orgs.all()) == [bank.b2]
     entry = _logs("role.create")[-1]
@@ -117,10 +134,17 @@ def test_invalid_role_input_gives_chinese_errors(security, overrides, field, mes
 
 def test_edit_builtin_role_keeps_its_code_and_logs_the_permission_change(security):
     role = Role.objects.get(code="account_manager")
-    response = security.post(f"/system/roles/{role.pk}/edit", _role_form(
-        name="客户经理", code="renamed", data_scope="self",
-        permissions=_perm_ids("workbench:view", "customer:view"), description=role.description,
-        sort_order=str(role.sort_order)))
+    response = security.post(
+        f"/system/roles/{role.pk}/edit",
+        _role_form(
+            name="客户经理",
+            code="renamed",
+            data_scope="self",
+            permissions=_perm_ids("workbench:view", "customer:view"),
+            description=role.description,
+            sort_order=str(role.sort_order),
+        ),
+    )
     assert response.status_code == 302
     role.refresh_from_db()
     assert role.code == "account_manager"
@@ -133,9 +157,16 @@ def test_edit_builtin_role_keeps_its_code_and_logs_the_permission_change(securit
 def test_changing_scope_to_custom_and_back_clears_orgs(security, bank):
     role = Role.objects.get(code="branch_head")
     perms = [str(p) for p in role.permissions.values_list("pk", flat=True)]
-    base = {"name": role.name, "code": role.code, "permissions": perms, "description": role.description,
-            "sort_order": str(role.sort_order)}
-    security.post(f"/system/roles/{role.pk}/edit", {**base, "data_scope": "custom", "custom_orgs": [bank.b1.pk]})
+    base = {
+        "name": role.name,
+        "code": role.code,
+        "permissions": perms,
+        "description": role.description,
+        "sort_order": str(role.sort_order),
+    }
+    security.post(
+        f"/system/roles/{role.pk}/edit", {**base, "data_scope": "custom", "custom_orgs": [bank.b1.pk]}
+    )
     role.refresh_from_db()
     assert role.data_scope == "custom" and list(role.custom_orgs.all()) == [bank.b1]
     security.post(f"/system/roles/{role.pk}/edit", {**base, "data_scope": "org", "custom_orgs": [bank.b1.pk]})
@@ -149,9 +180,14 @@ def test_changing_scope_to_custom_and_back_clears_orgs(security, bank):
 def test_nobody_widens_a_role_they_hold(security, role_users):
     role = Role.objects.get(code="security_admin")
     before = set(role.permissions.values_list("code", flat=True))
-    data = _role_form(name=role.name, code=role.code, data_scope="all",
-                      permissions=_perm_ids(*before, "customer:view"), description=role.description,
-                      sort_order=str(role.sort_order))
+    data = _role_form(
+        name=role.name,
+        code=role.code,
+        data_scope="all",
+        permissions=_perm_ids(*before, "customer:view"),
+        description=role.description,
+        sort_order=str(role.sort_order),
+    )
     response = security.post(f"/system/roles/{role.pk}/edit", data)
     assert response.status_code == 200
     assert "不能修改本人所持有角色的权限与数据范围" in response.content.decode()
@@ -192,6 +228,11 @@ def test_export_lists_roles_with_labels(security):
     assert rows[0][:3] == ("角色标识", "角色名称", "数据范围")
     assert len(rows) == 2
     row = dict(zip(rows[0], rows[1], strict=True))
-    assert (row["角色标识"], row["数据范围"], row["内置"], row["状态"]) == ("branch_head", "本机构及以下", "是", "启用")
+    assert (row["角色标识"], row["数据范围"], row["内置"], row["状态"]) == (
+        "branch_head",
+        "本机构及以下",
+        "是",
+        "启用",
+    )
     assert "导出客户" in row["权限"]
     assert _logs("role.export")

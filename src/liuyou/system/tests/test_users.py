@@ -7,11 +7,11 @@ import json
 from io import BytesIO
 
 import pytest
+from conftest import PASSWORD
 from django.contrib.auth import authenticate
 from django.test import Client, RequestFactory
 from openpyxl import load_workbook
 
-from conftest import PASSWORD
 from liuyou.system.models import DataScope, OperationLog, Permission, Role, User, UserSession
 
 pytestmark = pytest.mark.django_db
@@ -49,8 +49,14 @@ def _authenticate(staff_no: str):
 
 
 def _user_form(**overrides):
-    data = {"staff_no": "6001", "name": "王小明", "org": "", "position": "account_manager",
-            "phone": "13912345678", "wecom_userid": "wangxm"}
+    data = {
+        "staff_no": "6001",
+        "name": "王小明",
+        "org": "",
+        "position": "account_manager",
+        "phone": "13912345678",
+        "wecom_userid": "wangxm",
+    }
     data.update({k: str(v) for k, v in overrides.items()})
     return data
 
@@ -126,7 +132,9 @@ def test_roles_without_user_view_are_refused(client, role_users):
 
 
 def test_scope_limits_list_and_lookups(client, make_user, role_users, bank):
-    role = Role.objects.create(code="b2_user_admin", name="东河用户管理员", data_scope=DataScope.ORG_AND_BELOW)
+    role = Role.objects.create(
+        code="b2_user_admin", name="东河用户管理员", data_scope=DataScope.ORG_AND_BELOW
+    )
     role.permissions.set(Permission.objects.filter(code__in=["user:view", "user:manage"]))
     client.force_login(make_user("8200", "b2_user_admin", org=bank.b2))
     staff = {u.staff_no for u in client.get("/system/users/").context["table"].data}
@@ -155,12 +163,19 @@ def test_create_shows_a_one_time_password_and_grants_no_role(admin, bank):
     assert password in response.content.decode()
     user = User.objects.get(staff_no="6001")
     assert (user.name, user.org, user.position, user.phone, user.wecom_userid) == (
-        "王小明", bank.o1, "account_manager", "13912345678", "wangxm")
+        "王小明",
+        bank.o1,
+        "account_manager",
+        "13912345678",
+        "wangxm",
+    )
     assert user.must_change_password and user.is_active and user.status == "active"
     assert user.check_password(password) and not user.roles.exists()
     entry = _logs("user.create")[-1]
     assert entry.after["staff_no"] == "6001" and entry.after["roles"] == []
-    everything = json.dumps([list(OperationLog.objects.values_list("before", "after", "message"))], ensure_ascii=False)
+    everything = json.dumps(
+        [list(OperationLog.objects.values_list("before", "after", "message"))], ensure_ascii=False
+    )
     assert password not in everything and "password" not in entry.after
 
 
@@ -180,7 +195,9 @@ def test_create_shows_a_one_time_password_and_grants_no_role(admin, bank):
         ({"org": "999999"}, "org", "选择一个有效的选项"),
     ],
 )
-def test_invalid_user_input_gives_chinese_errors_beside_the_field(admin, role_users, bank, overrides, field, message):
+def test_invalid_user_input_gives_chinese_errors_beside_the_field(
+    admin, role_users, bank, overrides, field, message
+):
     overrides.setdefault("org", bank.o1.pk)
     count = User.objects.count()
     response = admin.post("/system/users/new", _user_form(**overrides))
@@ -193,9 +210,17 @@ def test_invalid_user_input_gives_chinese_errors_beside_the_field(admin, role_us
 
 def test_edit_logs_only_changed_keys(admin, role_users, bank):
     target = role_users["account_manager"]
-    response = admin.post(f"/system/users/{target.pk}/edit", {
-        "name": target.name, "org": bank.g1.pk, "position": "service_specialist", "phone": "13700001234",
-        "wecom_userid": "", "status": "active"})
+    response = admin.post(
+        f"/system/users/{target.pk}/edit",
+        {
+            "name": target.name,
+            "org": bank.g1.pk,
+            "position": "service_specialist",
+            "phone": "13700001234",
+            "wecom_userid": "",
+            "status": "active",
+        },
+    )
     assert response.status_code == 302 and response["Location"] == f"/system/users/{target.pk}/"
     target.refresh_from_db()
     assert (target.org, target.position, target.phone) == (bank.g1, "service_specialist", "13700001234")
@@ -239,9 +264,17 @@ def test_disabling_a_user_ends_sessions_and_blocks_login(admin, role_users):
 def test_marking_a_user_left_closes_the_account(admin, role_users):
     target = role_users["service_specialist"]
     victim = _logged_in(target.staff_no)
-    response = admin.post(f"/system/users/{target.pk}/edit", {
-        "name": target.name, "org": target.org_id, "position": "", "phone": "", "wecom_userid": "",
-        "status": "left"})
+    response = admin.post(
+        f"/system/users/{target.pk}/edit",
+        {
+            "name": target.name,
+            "org": target.org_id,
+            "position": "",
+            "phone": "",
+            "wecom_userid": "",
+            "status": "left",
+        },
+    )
     assert response.status_code == 302
     target.refresh_from_db()
     assert target.status == "left" and not target.is_active
@@ -284,8 +317,9 @@ def test_reset_password_shows_a_temporary_password_once(admin, role_users):
     assert target.must_change_password and target.check_password(temporary)
     assert not target.check_password(PASSWORD)
     assert _logs("user.password_reset")
-    assert temporary not in json.dumps(list(OperationLog.objects.values_list("before", "after", "message")),
-                                       ensure_ascii=False)
+    assert temporary not in json.dumps(
+        list(OperationLog.objects.values_list("before", "after", "message")), ensure_ascii=False
+    )
     # The detail page does not show it again.
     assert temporary not in admin.get(f"/system/users/{target.pk}/").content.decode()
 
@@ -318,7 +352,9 @@ def test_security_admin_grants_roles_with_an_audited_change(security, role_users
     target = role_users["none"]
     am, ss = Role.objects.get(code="account_manager"), Role.objects.get(code="service_specialist")
     page = security.get(f"/system/users/{target.pk}/roles")
-    assert page.status_code == 200 and "客户经理" in page.content.decode() and "仅本人" in page.content.decode()
+    assert (
+        page.status_code == 200 and "客户经理" in page.content.decode() and "仅本人" in page.content.decode()
+    )
     response = security.post(f"/system/users/{target.pk}/roles", {"roles": [am.pk, ss.pk]})
     assert response.status_code == 302
     assert set(target.roles.values_list("code", flat=True)) == {"account_manager", "service_specialist"}

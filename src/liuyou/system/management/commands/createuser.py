@@ -28,14 +28,17 @@ class Command(BaseCommand):
         parser.add_argument("--staff-no", required=True, help="工号（登录账号）")
         parser.add_argument("--name", required=True, help="姓名")
         parser.add_argument("--org", required=True, help="所属机构的机构号，如 000（总行）")
-        parser.add_argument("--role", action="append", default=[], metavar="ROLE",
-                            help="角色标识，可重复，如 --role system_admin；可用角色见下方说明")
+        parser.add_argument(
+            "--role",
+            action="append",
+            default=[],
+            metavar="ROLE",
+            help="角色标识，可重复，如 --role system_admin；可用角色见下方说明",
+        )
         parser.add_argument("--password", help="初始密码；不填则交互输入（不回显）")
         parser.add_argument("--position", default="", help="岗位（可选）")
         parser.add_argument("--phone", default="", help="手机号码（可选）")
-        parser.epilog = "角色 ROLE: " + ", ".join(
-            f"{code}（{name}）" for code, name in _builtin_roles()
-        )
+        parser.epilog = "角色 ROLE: " + ", ".join(f"{code}（{name}）" for code, name in _builtin_roles())
 
     def handle(self, *args: Any, **options: Any) -> None:
         translation.activate("zh-hans")
@@ -67,11 +70,20 @@ class Command(BaseCommand):
             raise CommandError("密码不符合要求：" + "；".join(exc.messages)) from exc
 
         with transaction.atomic():
-            user = services.create_user(staff_no=staff_no, name=name, org=org, password=password, roles=roles,
-                                        position=options["position"], phone=options["phone"],
-                                        must_change_password=True)
+            user = services.create_user(
+                staff_no=staff_no,
+                name=name,
+                org=org,
+                password=password,
+                roles=roles,
+                position=options["position"],
+                phone=options["phone"],
+                must_change_password=True,
+            )
         role_names = "、".join(r.name for r in roles) or "无（默认无任何权限，请由安全管理员授予角色）"
-        self.stdout.write(f"已创建用户 {user.staff_no} {user.name}（{org.name}），角色：{role_names}。首次登录须修改密码。")
+        self.stdout.write(
+            f"已创建用户 {user.staff_no} {user.name}（{org.name}），角色：{role_names}。首次登录须修改密码。"
+        )
 
     def _prompt_password(self) -> str:
         if not sys.stdin.isatty():

@@ -24,8 +24,10 @@ def _pad(text: str, width: int) -> str:
 def table(headers: list[str], rows: list[list[str]]) -> str:
     """A plain-text table that lines up with Chinese (double-width) characters."""
     widths = [max(_width(str(cell)) for cell in column) for column in zip(headers, *rows, strict=True)]
-    lines = ["  ".join(_pad(h, w) for h, w in zip(headers, widths, strict=True)).rstrip(),
-             "  ".join("-" * w for w in widths)]
+    lines = [
+        "  ".join(_pad(h, w) for h, w in zip(headers, widths, strict=True)).rstrip(),
+        "  ".join("-" * w for w in widths),
+    ]
     lines += ["  ".join(_pad(str(c), w) for c, w in zip(row, widths, strict=True)).rstrip() for row in rows]
     return "\n".join(lines)
 
@@ -38,10 +40,15 @@ class Command(BaseCommand):
         parser.add_argument("--no-serve", action="store_true", help="只生成演示数据，不启动服务")
         parser.add_argument("--host", default="127.0.0.1", help="监听地址，默认 127.0.0.1")
         parser.add_argument("--port", type=int, default=8000, help="监听端口，默认 8000")
-        parser.add_argument("--seed", type=int, default=DEFAULT_SEED,
-                            help=f"随机种子，相同种子生成相同的演示银行，默认 {DEFAULT_SEED}")
-        parser.add_argument("--customers", type=int, default=None, metavar="N",
-                            help="演示客户数量（客户信息库上线后生效）")
+        parser.add_argument(
+            "--seed",
+            type=int,
+            default=DEFAULT_SEED,
+            help=f"随机种子，相同种子生成相同的演示银行，默认 {DEFAULT_SEED}",
+        )
+        parser.add_argument(
+            "--customers", type=int, default=None, metavar="N", help="演示客户数量（客户信息库上线后生效）"
+        )
 
     def handle(self, *args: Any, **options: Any) -> None:
         if options["customers"] is not None and options["customers"] < 0:
@@ -61,20 +68,26 @@ class Command(BaseCommand):
         )
         if options["customers"] is not None:
             self.stdout.write("客户数据将在客户信息库上线后生成")
-        rows = [[lg.staff_no, lg.name, lg.role_name, lg.org_name, result.password]
-                for lg in representative_logins(result.logins)]
+        rows = [
+            [lg.staff_no, lg.name, lg.role_name, lg.org_name, result.password]
+            for lg in representative_logins(result.logins)
+        ]
         self.stdout.write("")
         self.stdout.write("演示账号 Demo logins:")
         self.stdout.write(table(["工号", "姓名", "角色", "机构", "密码"], rows))
-        counts = "、".join(f"{spec[0]} {result.users_by_role[code]} 人" for code, spec in ROLES.items()
-                          if code in result.users_by_role)
+        counts = "、".join(
+            f"{spec[0]} {result.users_by_role[code]} 人"
+            for code, spec in ROLES.items()
+            if code in result.users_by_role
+        )
         self.stdout.write(f"共 {result.users_total} 个演示账号：{counts}；密码均为 {result.password}。")
-        self.stdout.write(self.style.WARNING(
-            "警告：演示账号共用公开的演示密码且无须改密，仅限演示，切勿用于生产环境。"
-            "/ Demo only: shared public password, never use in production."
-        ))
+        self.stdout.write(
+            self.style.WARNING(
+                "警告：演示账号共用公开的演示密码且无须改密，仅限演示，切勿用于生产环境。"
+                "/ Demo only: shared public password, never use in production."
+            )
+        )
         self.stdout.write("")
         if options["no_serve"]:
             return
         call_command("serve", host=options["host"], port=options["port"])
-

@@ -87,12 +87,16 @@ class Command(BaseCommand):
     requires_system_checks: list[str] = []  # run below, with the deployment checks in production
 
     def add_arguments(self, parser: CommandParser) -> None:
-        parser.add_argument("--host", default="127.0.0.1", help="监听地址，默认 127.0.0.1；对外服务用 0.0.0.0")
+        parser.add_argument(
+            "--host", default="127.0.0.1", help="监听地址，默认 127.0.0.1（对外服务用 0.0.0.0）"
+        )
         parser.add_argument("--port", type=int, default=8000, help="监听端口，默认 8000")
-        parser.add_argument("--workers", type=int, default=None,
-                            help="工作进程数，默认取 LIUYOU_WEB_WORKERS（2）")
-        parser.add_argument("--threads", type=int, default=None,
-                            help="每个进程的线程数，默认取 LIUYOU_WEB_THREADS（4）")
+        parser.add_argument(
+            "--workers", type=int, default=None, help="工作进程数，默认取 LIUYOU_WEB_WORKERS（2）"
+        )
+        parser.add_argument(
+            "--threads", type=int, default=None, help="每个进程的线程数，默认取 LIUYOU_WEB_THREADS（4）"
+        )
         parser.add_argument("--timeout", type=int, default=120, help="单个请求的超时秒数，默认 120")
 
     def handle(self, *args: Any, **options: Any) -> None:
@@ -108,9 +112,10 @@ class Command(BaseCommand):
                 f"数据库有 {len(pending)} 个迁移尚未执行（如 {pending[0]}），拒绝启动。"
                 "请先运行 liuyou migrate / Unapplied migrations: run `liuyou migrate` first."
             )
-        # WhiteNoise also looks in STATIC_ROOT (unused: files come from the package) and warns
-        # on every start if the folder is missing.
-        Path(settings.STATIC_ROOT).mkdir(parents=True, exist_ok=True)
+        # WhiteNoise also looks in STATIC_ROOT, if one is set (files come from the package), and
+        # warns on every start if the folder is missing.
+        if settings.STATIC_ROOT:
+            Path(settings.STATIC_ROOT).mkdir(parents=True, exist_ok=True)
         # Forked workers must not share the master's database connection.
         connections.close_all()
 
@@ -123,5 +128,10 @@ class Command(BaseCommand):
             "按 Ctrl+C 停止"
         )
         self.stdout.flush()
-        run_server(host=options["host"], port=options["port"], workers=workers, threads=threads,
-                   timeout=options["timeout"])
+        run_server(
+            host=options["host"],
+            port=options["port"],
+            workers=workers,
+            threads=threads,
+            timeout=options["timeout"],
+        )
