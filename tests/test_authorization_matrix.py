@@ -68,7 +68,7 @@ def samples(bank, role_users, make_user, make_customer):
     """One in-scope object per route parameter. Never the acting user, so POST actions
     (disable, revoke, reset) do not lock the actor out mid-walk."""
     from liuyou.core import audit
-    from liuyou.system.models import ApiKey, DictType, OperationLog, Role, UserSession
+    from liuyou.system.models import DictType, OperationLog, Role, UserSession
 
     subject = make_user("7001", "account_manager", org=bank.o1)
     make_customer("C1", org=bank.o1, grid=bank.g1, manager=role_users["account_manager"],
@@ -86,10 +86,12 @@ def samples(bank, role_users, make_user, make_customer):
         "customer_no": "C1",
         "field": "phone",
     }
-    key = ApiKey.objects.first()
-    if key is not None:
-        values["key_id"] = key.pk
-        values["prefix"] = key.prefix
+    from liuyou.system import apikeys, services
+
+    account = services.create_user(staff_no="7002", name="矩阵接口账号", org=bank.hq, password="Svc#2026abcd",
+                                   roles=[], is_service_account=True, must_change_password=False)
+    key, _ = apikeys.create_api_key(name="matrix", user=account, scopes=["user:view"], expires_at=None, actor=None)
+    values["key_id"] = key.pk
     return values
 
 
@@ -146,4 +148,74 @@ def test_matrix(actor, client, role_users, samples):
                 expected = "403"
             if not ok:
                 failures.append(f"{method} {url} as {actor}: {status}, expected {expected}")
+    assert not failures, "\n".join(failures)
+
+
+# --- the JSON API -----------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Operation:
+    path: str
+    method: str
+    requirement: str | None
+
+
+def api_operations() -> list[Operation]:
+    from liuyou.api import api
+
+    ops = []
+    for prefix, router in api._routers:
+        for path, path_view in router.path_operations.items():
+            for op in path_view.operations:
+                for method in op.methods:
+                    ops.append(Operation("/api/v1" + prefix + path, method,
+                                         getattr(op.view_func, "liuyou_permission", None)))
+    return ops
+
+
+def test_every_api_operation_declares_its_requirement():
+    ops = api_operations()
+    undeclared = [f"{o.method} {o.path}" for o in ops if o.requirement is None and o.path != "/api/v1/health"]
+    assert not undeclared, f"use core.api_auth.api_requires / api_login_only on: {undeclared}"
+    assert len(ops) >= 5
+
+
+API_BODIES = {"/api/v1/customers/C1/reveal": {"field": "phone"}}
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("actor", ACTORS)
+def test_api_matrix(actor, client, role_users, samples):
+    import re
+
+    from liuyou.core.access import permissions_of
+
+    user = None if actor == "anonymous" else role_users[actor]
+    perms = permissions_of(user) if user else frozenset()
+    api_samples = {**samples, "staff_no": "7001", "org_id": samples["org_id"]}
+    failures = []
+    for op in api_operations():
+        url = re.sub(r"\{(\w+)\}", lambda m: str(api_samples[m.group(1)]), op.path)
+        client.logout()
+        if user is not None:
+            client.force_login(user)
+        body = API_BODIES.get(url)
+        if op.method == "GET":
+            response = client.get(url)
+        else:
+            response = client.generic(op.method, url, data=__import__("json").dumps(body or {}),
+                                      content_type="application/json")
+        status = response.status_code
+        is_json = response.get("Content-Type", "").startswith("application/json")
+        if op.requirement is None:
+            ok, expected = status == 200, "200 (public)"
+        elif user is None:
+            ok, expected = status == 401 and is_json, "401 JSON"
+        elif op.requirement == LOGIN or op.requirement in perms:
+            ok, expected = status < 500 and status not in (401, 403, 405) and is_json, "allowed"
+        else:
+            ok, expected = status == 403 and is_json, "403 JSON"
+        if not ok:
+            failures.append(f"{op.method} {url} as {actor}: {status}, expected {expected}")
     assert not failures, "\n".join(failures)

@@ -5,7 +5,7 @@ from typing import Any, Literal
 
 from django.http import HttpRequest, HttpResponse
 from django.utils.cache import add_never_cache_headers
-from ninja import Query, Router, Schema
+from ninja import Query, Router, Schema, Status
 from ninja.errors import HttpError
 from ninja.pagination import PageNumberPagination, paginate
 from pydantic import Field
@@ -109,5 +109,5 @@ def reveal(request: HttpRequest, response: HttpResponse, customer_no: str, paylo
     except services.RevealError as exc:
         # Answered, not raised: the API's error handlers roll the request back, and the log
         # entry of the failed attempt must stay.
-        return 409, {"detail": str(exc), "request_id": request_context.current().request_id}
-    return 200, RevealOut(customer_no=customer.customer_no, field=payload.field, value=value)
+        return Status(409, {"detail": str(exc), "request_id": request_context.current().request_id})
+    return Status(200, RevealOut(customer_no=customer.customer_no, field=payload.field, value=value))
