@@ -305,6 +305,50 @@ def test_createuser_short_password_message_is_chinese(demo_dir):
     assert "密码太短" in out.stderr or "至少" in out.stderr, out.stderr
 
 
+def test_createuser_first_admin_on_empty_database(tmp_path):
+    """A fresh installation: migrate, then the first system admin together with the head office."""
+    assert run(tmp_path, "migrate").returncode == 0
+    db = tmp_path / "var" / "liuyou.db"
+    admin = [
+        "createuser",
+        "--staff-no",
+        "100001",
+        "--name",
+        "李卫东",
+        "--org",
+        "000",
+        "--role",
+        "system_admin",
+    ]
+    missing = run(tmp_path, *admin, "--password", "Chengguan#Bank9")
+    assert missing.returncode == 1
+    assert "机构号 000 不存在或已停用；全新安装可加 --head-office-name 先建立总行" in missing.stderr
+
+    out = run(tmp_path, *admin, "--password", "Chengguan#Bank9", "--head-office-name", "县农商银行总行")
+    assert out.returncode == 0, out.stderr
+    assert "已建立总行 县农商银行总行（机构号 000）" in out.stdout
+    assert query(db, "SELECT code, name, kind, path FROM system_org") == [
+        ("000", "县农商银行总行", "head_office", "/1/")
+    ]
+    assert query(
+        db,
+        """SELECT u.staff_no, u.must_change_password, r.code FROM system_user u
+        JOIN system_user_roles ur ON ur.user_id = u.id JOIN system_role r ON r.id = ur.role_id""",
+    ) == [("100001", 1, "system_admin")]
+    assert query(db, "SELECT action FROM system_operationlog ORDER BY seq") == [
+        ("org.create",),
+        ("user.create",),
+    ]
+
+    again = run(
+        tmp_path, "createuser", "--staff-no", "100002", "--name", "王芳", "--org", "001",
+        "--password", "Chengguan#Bank9", "--head-office-name", "另一个总行",
+    )  # fmt: skip
+    assert again.returncode == 1
+    assert "已有机构，不能再用 --head-office-name 建立总行" in again.stderr
+    assert query(db, "SELECT COUNT(*) FROM system_org") == [(1,)]
+
+
 PRODUCTION_OK = {
     "LIUYOU_ENV": "production",
     "LIUYOU_SECRET_KEY": "p" * 64,

@@ -14,7 +14,7 @@ from typing import Any
 
 import pytest
 
-CHROMIUM = Path(os.environ.get("LIUYOU_TEST_CHROMIUM", "/usr/bin/chromium"))
+CHROMIUM = Path("/usr/bin/chromium")  # Debian's package; Playwright downloads no browser
 CHROMIUM_ARGS = [
     "--no-sandbox",
     "--disable-gpu",
@@ -71,10 +71,11 @@ def flushable_logs(transactional_db: Any, _log_triggers_restored: None) -> Itera
 def browser(flushable_logs: None) -> Iterator[Any]:
     """A Chromium browser for one test.
 
-    Playwright's sync API runs an event loop in this thread, which makes Django's ORM refuse
-    to run here ("async context"); the test's own ORM calls are plain synchronous code, so the
-    guard is lifted while the browser is open. The fixture depends on the database so that it
-    closes before the database is flushed.
+    Playwright's sync API keeps an event loop running in this thread while the browser is
+    open. Django then refuses ORM calls here, and would keep a separate connection per
+    async context anyway: set up data before the browser starts (request the data fixtures
+    before this one) and check the database after it closed. The fixture depends on the
+    database so that it closes before the database is flushed.
     """
     if not CHROMIUM.is_file():
         _unavailable(f"{CHROMIUM} not found")
@@ -82,17 +83,9 @@ def browser(flushable_logs: None) -> Iterator[Any]:
         from playwright.sync_api import sync_playwright
     except ImportError:  # pragma: no cover - dev dependencies missing
         _unavailable("the playwright package is not installed")
-    previous = os.environ.get("DJANGO_ALLOW_ASYNC_UNSAFE")
-    os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
-    try:
-        with sync_playwright() as p:
-            instance = p.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS, headless=True)
-            try:
-                yield instance
-            finally:
-                instance.close()
-    finally:
-        if previous is None:
-            os.environ.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)
-        else:
-            os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = previous
+    with sync_playwright() as p:
+        instance = p.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS, headless=True)
+        try:
+            yield instance
+        finally:
+            instance.close()

@@ -52,7 +52,7 @@ def no_horizontal_scroll(page: Any) -> bool:
 
 
 @pytest.mark.parametrize("device", list(VIEWPORTS))
-def test_login_menu_admin_page_logout(browser, live_server, artifacts, demo_bank, device):
+def test_login_menu_admin_page_logout(demo_bank, live_server, browser, artifacts, device):
     from playwright.sync_api import expect
 
     admin = next(login for login in demo_bank.logins if login.role == "system_admin")

@@ -330,6 +330,8 @@ def set_user_roles(*, user: User, roles: list[Role], actor: Any) -> User:
     duties = [r.name for r in roles if r.code in SEPARATED_DUTIES]
     if len(duties) > 1:
         raise ValidationError({"roles": f"三员分立：{'、'.join(duties)}不能由同一人兼任"})
+    granted = set(Permission.objects.filter(roles__in=roles).values_list("code", flat=True))
+    _check_duties(granted, field="roles")
     before = sorted(user.roles.values_list("code", flat=True))
     user.roles.set(roles)
     after = sorted(r.code for r in roles)
@@ -380,6 +382,20 @@ def _role_snap(role: Role) -> dict[str, Any]:
     )
 
 
+# Permissions one person must not hold together: whoever maintains accounts does not also
+# decide what those accounts may do (三员分立).
+CONFLICTING_PERMISSIONS = (("user:manage", "user:grant"),)
+
+
+def _check_duties(codes: set[str], *, field: str) -> None:
+    for a, b in CONFLICTING_PERMISSIONS:
+        if a in codes and b in codes:
+            names = dict(Permission.objects.filter(code__in=(a, b)).values_list("code", "name"))
+            raise ValidationError(
+                {field: f"三员分立：“{names.get(a, a)}”与“{names.get(b, b)}”不能由同一人兼有"}
+            )
+
+
 def _clean_scope(data_scope: str, custom_orgs: list[Org]) -> list[Org]:
     if data_scope not in DataScope.values:
         raise ValidationError({"data_scope": "数据范围无效"})
@@ -402,6 +418,7 @@ def create_role(
     actor: Any = None,
 ) -> Role:
     orgs = _clean_scope(data_scope, list(custom_orgs or []))
+    _check_duties({p.code for p in permissions}, field="permissions")
     role = Role.objects.create(
         code=code,
         name=name,
@@ -440,6 +457,7 @@ def update_role(
         raise ValidationError({"code": "内置角色的角色标识不可修改"})
     before = _role_snap(role)
     new_perms = sorted(p.code for p in permissions)
+    _check_duties(set(new_perms), field="permissions")
     new_orgs = sorted(o.code for o in orgs)
     access_changed = (before["permissions"], before["data_scope"], before["custom_orgs"]) != (
         new_perms,

@@ -236,3 +236,25 @@ def test_export_lists_roles_with_labels(security):
     )
     assert "导出客户" in row["权限"]
     assert _logs("role.export")
+
+
+def test_a_role_cannot_both_maintain_accounts_and_grant_roles(security):
+    response = security.post(
+        "/system/roles/new", _role_form(permissions=_perm_ids("user:manage", "user:grant"))
+    )
+    assert response.status_code == 200
+    assert "不能由同一人兼有" in response.context["form"].errors["permissions"][0]
+    assert not Role.objects.filter(code="branch_risk").exists()
+    system_admin = Role.objects.get(code="system_admin")
+    perms = [str(p) for p in system_admin.permissions.values_list("pk", flat=True)]
+    response = security.post(
+        f"/system/roles/{system_admin.pk}/edit",
+        _role_form(
+            name=system_admin.name,
+            code=system_admin.code,
+            data_scope="all",
+            permissions=[*perms, *_perm_ids("user:grant")],
+        ),
+    )
+    assert "不能由同一人兼有" in response.content.decode()
+    assert not system_admin.permissions.filter(code="user:grant").exists()

@@ -385,6 +385,18 @@ def test_the_three_separated_duties_cannot_be_combined(security, role_users):
     assert not target.roles.exists()
 
 
+def test_roles_that_together_manage_and_grant_cannot_be_combined(security, role_users):
+    granter = Role.objects.create(code="grant_only", name="授权专员")
+    granter.permissions.set(Permission.objects.filter(code="user:grant"))
+    account_keeper = Role.objects.create(code="accounts_only", name="账号专员")
+    account_keeper.permissions.set(Permission.objects.filter(code="user:manage"))
+    target = role_users["none"]
+    response = security.post(f"/system/users/{target.pk}/roles", {"roles": [granter.pk, account_keeper.pk]})
+    assert response.status_code == 200
+    assert "不能由同一人兼有" in response.content.decode()
+    assert not target.roles.exists()
+
+
 # --- export -------------------------------------------------------------------------------------
 
 

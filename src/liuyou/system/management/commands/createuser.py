@@ -19,6 +19,8 @@ from liuyou.system.models import Org, Role, User
 
 STAFF_NO_MAX = User._meta.get_field("staff_no").max_length or 32
 NAME_MAX = User._meta.get_field("name").max_length or 50
+ORG_CODE_MAX = Org._meta.get_field("code").max_length or 32
+ORG_NAME_MAX = Org._meta.get_field("name").max_length or 100
 
 
 class Command(BaseCommand):
@@ -38,6 +40,11 @@ class Command(BaseCommand):
         parser.add_argument("--password", help="初始密码；不填则交互输入（不回显）")
         parser.add_argument("--position", default="", help="岗位（可选）")
         parser.add_argument("--phone", default="", help="手机号码（可选）")
+        parser.add_argument(
+            "--head-office-name",
+            metavar="NAME",
+            help="全新安装、尚无任何机构时：以 --org 的机构号和此名称先建立总行，如 县农商银行总行",
+        )
         parser.epilog = "角色 ROLE: " + ", ".join(f"{code}（{name}）" for code, name in _builtin_roles())
 
     def handle(self, *args: Any, **options: Any) -> None:
@@ -50,9 +57,21 @@ class Command(BaseCommand):
             raise CommandError(f"姓名不能为空，且不超过 {NAME_MAX} 个字符")
         if User.objects.filter(staff_no=staff_no).exists():
             raise CommandError(f"工号 {staff_no} 已存在")
-        org = Org.objects.filter(code=options["org"].strip(), is_active=True).first()
-        if org is None:
-            raise CommandError(f"机构号 {options['org']} 不存在或已停用")
+        org_code = options["org"].strip()
+        head_office_name = (options["head_office_name"] or "").strip()
+        org = Org.objects.filter(code=org_code, is_active=True).first()
+        if head_office_name:
+            if Org.objects.exists():
+                raise CommandError(
+                    "已有机构，不能再用 --head-office-name 建立总行；请用 --org 指定已有机构号"
+                )
+            if not org_code or len(org_code) > ORG_CODE_MAX or len(head_office_name) > ORG_NAME_MAX:
+                raise CommandError(
+                    f"机构号不超过 {ORG_CODE_MAX} 个字符，机构名称不超过 {ORG_NAME_MAX} 个字符"
+                )
+        elif org is None:
+            hint = "；全新安装可加 --head-office-name 先建立总行" if not Org.objects.exists() else ""
+            raise CommandError(f"机构号 {org_code} 不存在或已停用{hint}")
         codes = list(dict.fromkeys(options["role"]))
         roles = list(Role.objects.filter(code__in=codes, is_active=True))
         unknown = sorted(set(codes) - {r.code for r in roles})
@@ -63,13 +82,18 @@ class Command(BaseCommand):
         password = options["password"]
         if password is None:
             password = self._prompt_password()
-        candidate = User(staff_no=staff_no, name=name, org=org)
+        candidate = User(staff_no=staff_no, name=name, org=org or Org(code=org_code, name=head_office_name))
         try:
             validate_password(password, user=candidate)
         except ValidationError as exc:
             raise CommandError("密码不符合要求：" + "；".join(exc.messages)) from exc
 
         with transaction.atomic():
+            if org is None:
+                org = services.create_org(
+                    code=org_code, name=head_office_name, kind="head_office", parent=None
+                )
+                self.stdout.write(f"已建立总行 {org.name}（机构号 {org.code}）。")
             user = services.create_user(
                 staff_no=staff_no,
                 name=name,
