@@ -46,6 +46,7 @@ MENU: list[Section] = [
         [
             Item("操作日志", "/system/logs/operations/", "log:view", "journal-text"),
             Item("登录日志", "/system/logs/logins/", "log:view", "box-arrow-in-right"),
+            Item("完整性校验", "/system/logs/verify/", "log:view", "shield-check"),
         ],
     ),
 ]
