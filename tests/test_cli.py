@@ -375,6 +375,13 @@ def test_config_error_exits_2_with_chinese_message(tmp_path, env, message, comma
     assert not (tmp_path / "var" / "liuyou.db").exists()
 
 
+def test_demo_refused_in_production(tmp_path):
+    out = run(tmp_path, "demo", "--no-serve", **PRODUCTION_OK)
+    assert out.returncode == 1
+    assert "生产模式（LIUYOU_ENV=production）下不能生成演示数据" in out.stderr
+    assert not (tmp_path / "var" / "liuyou.db").exists()
+
+
 def test_serve_refuses_unmigrated_database(tmp_path):
     port = free_port()
     out = run(tmp_path, "serve", "--port", str(port), timeout=60)

@@ -22,16 +22,11 @@ HELP_OVERRIDES = {
 
 
 def _load_settings() -> None:
-    """Import the settings now, so a configuration error ends here: message, exit 2, no traceback."""
+    """Import the settings now, so a configuration error ends here: the settings module prints
+    the Chinese message naming the variable and exits with status 2, no traceback."""
     from django.conf import settings
 
-    try:
-        settings.INSTALLED_APPS  # noqa: B018 - touching it imports and validates the settings
-    except SystemExit:
-        raise
-    except Exception as exc:  # an import error in a settings dependency, not a config error
-        sys.stderr.write(f"配置错误：{exc}\n")
-        raise SystemExit(2) from exc
+    settings.INSTALLED_APPS  # noqa: B018 - touching it imports and validates the settings
 
 
 def _first_line(text: str) -> str:
@@ -81,7 +76,8 @@ def main(argv: list[str] | None = None) -> None:
 
         print(f"liuyou {__version__}")
         return
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "liuyou.settings")
+    # Always ours, even if the shell carries another project's DJANGO_SETTINGS_MODULE.
+    os.environ["DJANGO_SETTINGS_MODULE"] = "liuyou.settings"
     _load_settings()
     if len(argv) == 1 or (len(argv) == 2 and argv[1] in HELP_FLAGS):
         import django

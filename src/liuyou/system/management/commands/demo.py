@@ -5,6 +5,7 @@ from __future__ import annotations
 import unicodedata
 from typing import Any
 
+from django.conf import settings
 from django.core.management import CommandError, call_command
 from django.core.management.base import BaseCommand, CommandParser
 from django.db import transaction
@@ -51,6 +52,8 @@ class Command(BaseCommand):
         )
 
     def handle(self, *args: Any, **options: Any) -> None:
+        if settings.PRODUCTION:
+            raise CommandError("生产模式（LIUYOU_ENV=production）下不能生成演示数据：演示账号的密码是公开的")
         if options["customers"] is not None and options["customers"] < 0:
             raise CommandError("--customers 不能为负数")
         self.stdout.write("正在迁移数据库…")
