@@ -66,7 +66,6 @@ def run_server(*, host: str, port: int, workers: int, threads: int, timeout: int
         "forwarded_allow_ips": trusted,
         # Load Django once in the master: a broken deployment fails at start, and workers fork warm.
         "preload_app": True,
-        "limit_request_line": 8190,
     }
 
     class LiuyouApplication(BaseApplication):  # type: ignore[misc]
