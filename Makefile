@@ -2,8 +2,8 @@
 # Both build on `make install`: a .venv with the locked dependencies and the liuyou package,
 # from Python and PyPI alone (no apt, no root).
 
-# The first Python 3.11+ on PATH; override with `make PYTHON=/opt/python3.12/bin/python3 ...`.
-PYTHON ?= $(shell for p in python3.13 python3.12 python3.11 python3; do \
+# The first Python 3.11+ on PATH (the locks are resolved for 3.11); override with `make PYTHON=/opt/python3.12/bin/python3 ...`.
+PYTHON ?= $(shell for p in python3 python3.11 python3.12 python3.13; do \
 	command -v $$p >/dev/null 2>&1 && $$p -c 'import sys; sys.exit(sys.version_info < (3, 11))' 2>/dev/null \
 	&& { echo $$p; break; }; done)
 VENV := .venv

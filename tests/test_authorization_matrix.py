@@ -12,6 +12,8 @@ permission map (system.catalog.ROLES as migrated into the database):
 
 from __future__ import annotations
 
+import json
+import re
 from dataclasses import dataclass
 
 import pytest
@@ -51,8 +53,15 @@ def page_routes() -> list[Route]:
         if requirement is None:
             missing.append(pattern)
             continue
-        routes.append(Route(pattern, p.name or "", requirement, tuple(cb.liuyou_methods),
-                            tuple(p.pattern.converters) if hasattr(p.pattern, "converters") else ()))
+        routes.append(
+            Route(
+                pattern,
+                p.name or "",
+                requirement,
+                tuple(cb.liuyou_methods),
+                tuple(p.pattern.converters) if hasattr(p.pattern, "converters") else (),
+            )
+        )
     assert not missing, f"routes without a declared requirement (use core.access decorators): {missing}"
     return routes
 
@@ -71,8 +80,14 @@ def samples(bank, role_users, make_user, make_customer):
     from liuyou.system.models import DictType, OperationLog, Role, UserSession
 
     subject = make_user("7001", "account_manager", org=bank.o1)
-    make_customer("C1", org=bank.o1, grid=bank.g1, manager=role_users["account_manager"],
-                  id_no="410521199001011234", phone="13800138000")
+    make_customer(
+        "C1",
+        org=bank.o1,
+        grid=bank.g1,
+        manager=role_users["account_manager"],
+        id_no="410521199001011234",
+        phone="13800138000",
+    )
     audit.record(action="test.sample", message="matrix sample")
     session = UserSession.objects.create(session_key="matrixsamplesession", user=subject, ip="127.0.0.1")
     values = {
@@ -88,15 +103,23 @@ def samples(bank, role_users, make_user, make_customer):
     }
     from liuyou.system import apikeys, services
 
-    account = services.create_user(staff_no="7002", name="矩阵接口账号", org=bank.hq, password="Svc#2026abcd",
-                                   roles=[], is_service_account=True, must_change_password=False)
-    key, _ = apikeys.create_api_key(name="matrix", user=account, scopes=["user:view"], expires_at=None, actor=None)
+    account = services.create_user(
+        staff_no="7002",
+        name="矩阵接口账号",
+        org=bank.hq,
+        password="Svc#2026abcd",
+        roles=[],
+        is_service_account=True,
+        must_change_password=False,
+    )
+    key, _ = apikeys.create_api_key(
+        name="matrix", user=account, scopes=["user:view"], expires_at=None, actor=None
+    )
     values["key_id"] = key.pk
     return values
 
 
 def _url(route: Route, samples: dict) -> str:
-    import re
 
     url = "/" + route.pattern
     unknown = []
@@ -169,8 +192,13 @@ def api_operations() -> list[Operation]:
         for path, path_view in router.path_operations.items():
             for op in path_view.operations:
                 for method in op.methods:
-                    ops.append(Operation("/api/v1" + prefix + path, method,
-                                         getattr(op.view_func, "liuyou_permission", None)))
+                    ops.append(
+                        Operation(
+                            "/api/v1" + prefix + path,
+                            method,
+                            getattr(op.view_func, "liuyou_permission", None),
+                        )
+                    )
     return ops
 
 
@@ -187,7 +215,6 @@ API_BODIES = {"/api/v1/customers/C1/reveal": {"field": "phone"}}
 @pytest.mark.django_db
 @pytest.mark.parametrize("actor", ACTORS)
 def test_api_matrix(actor, client, role_users, samples):
-    import re
 
     from liuyou.core.access import permissions_of
 
@@ -204,8 +231,9 @@ def test_api_matrix(actor, client, role_users, samples):
         if op.method == "GET":
             response = client.get(url)
         else:
-            response = client.generic(op.method, url, data=__import__("json").dumps(body or {}),
-                                      content_type="application/json")
+            response = client.generic(
+                op.method, url, data=json.dumps(body or {}), content_type="application/json"
+            )
         status = response.status_code
         is_json = response.get("Content-Type", "").startswith("application/json")
         if op.requirement is None:

@@ -144,7 +144,11 @@ def load(env: dict[str, str] | None = None, cwd: Path | None = None) -> Config:
     if production:
         if debug:
             raise ConfigError("生产模式下不得开启 LIUYOU_DEBUG")
-        if secret_key.lower() in DEV_PLACEHOLDERS or secret_key.startswith("django-insecure") or len(secret_key) < 50:
+        if (
+            secret_key.lower() in DEV_PLACEHOLDERS
+            or secret_key.startswith("django-insecure")
+            or len(secret_key) < 50
+        ):
             raise ConfigError("生产模式必须设置至少 50 个字符的 LIUYOU_SECRET_KEY，且不得使用默认值")
         if not raw_data_key:
             raise ConfigError("生产模式必须设置 LIUYOU_DATA_KEY（个人信息加密主密钥）")
@@ -157,7 +161,9 @@ def load(env: dict[str, str] | None = None, cwd: Path | None = None) -> Config:
             raw_data_key = _read_or_create(var_dir / "data_key", secrets.token_hex(16))
             warnings.append("开发模式：数据密钥保存在 var/data_key，生产环境请改用 LIUYOU_DATA_KEY")
     data_key = _hex_key("LIUYOU_DATA_KEY", raw_data_key)
-    previous = tuple(_hex_key("LIUYOU_DATA_KEY_PREVIOUS", k) for k in _list(env.get("LIUYOU_DATA_KEY_PREVIOUS")))
+    previous = tuple(
+        _hex_key("LIUYOU_DATA_KEY_PREVIOUS", k) for k in _list(env.get("LIUYOU_DATA_KEY_PREVIOUS"))
+    )
 
     proxies = []
     for item in _list(env.get("LIUYOU_TRUSTED_PROXIES")):
@@ -184,7 +190,9 @@ def load(env: dict[str, str] | None = None, cwd: Path | None = None) -> Config:
         trusted_proxies=tuple(proxies),
         require_totp=_bool("LIUYOU_REQUIRE_TOTP", env.get("LIUYOU_REQUIRE_TOTP"), production),
         session_idle_minutes=_int("LIUYOU_SESSION_IDLE_MINUTES", env.get("LIUYOU_SESSION_IDLE_MINUTES"), 30),
-        password_max_age_days=_int("LIUYOU_PASSWORD_MAX_AGE_DAYS", env.get("LIUYOU_PASSWORD_MAX_AGE_DAYS"), 90),
+        password_max_age_days=_int(
+            "LIUYOU_PASSWORD_MAX_AGE_DAYS", env.get("LIUYOU_PASSWORD_MAX_AGE_DAYS"), 90
+        ),
         lockout_attempts=_int("LIUYOU_LOCKOUT_ATTEMPTS", env.get("LIUYOU_LOCKOUT_ATTEMPTS"), 5),
         lockout_minutes=_int("LIUYOU_LOCKOUT_MINUTES", env.get("LIUYOU_LOCKOUT_MINUTES"), 15),
         audit_retention_days=retention,

@@ -49,7 +49,9 @@ def workbook(headers: Sequence[str], rows: Iterable[Sequence[Any]], title: str =
     return buf.getvalue()
 
 
-def response(filename: str, headers: Sequence[str], rows: Iterable[Sequence[Any]], title: str = "数据") -> HttpResponse:
+def response(
+    filename: str, headers: Sequence[str], rows: Iterable[Sequence[Any]], title: str = "数据"
+) -> HttpResponse:
     resp = HttpResponse(workbook(headers, rows, title), content_type=XLSX)
     resp["Content-Disposition"] = f"attachment; filename*=UTF-8''{quote(filename)}"
     return resp

@@ -12,6 +12,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
+from django.core.exceptions import ObjectDoesNotExist
 from django.db import models
 from django.db.models import Q, QuerySet
 from django.http import Http404
@@ -127,5 +128,5 @@ def get_or_404(qs: QuerySet[M], user: Any, permission: str, **lookup: Any) -> M:
     """One row inside the user's scope, else Http404 whether it exists or not."""
     try:
         return scoped(qs, user, permission).get(**lookup)
-    except qs.model.DoesNotExist as exc:
+    except ObjectDoesNotExist as exc:
         raise Http404("记录不存在或无权访问") from exc

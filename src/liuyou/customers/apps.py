@@ -11,5 +11,7 @@ class CustomersConfig(AppConfig):
         from liuyou.customers.models import Customer
 
         # A grid-scoped specialist sees customers of their grid; everyone else by branch path.
-        scope.register(Customer, scope.ScopeSpec(org_path="org__path", owner="manager_id", org_ids=("org_id", "grid_id")))
+        scope.register(
+            Customer, scope.ScopeSpec(org_path="org__path", owner="manager_id", org_ids=("org_id", "grid_id"))
+        )
         pii.register(Customer, id_no="id", phone="phone")

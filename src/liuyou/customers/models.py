@@ -36,10 +36,22 @@ class Customer(models.Model):
     phone_masked = models.CharField("手机号码", max_length=20, blank=True, editable=False)
     segment = models.CharField("客户分类", max_length=24, choices=Segment.choices, blank=True)
     org = models.ForeignKey(Org, verbose_name="开户机构", on_delete=models.PROTECT, related_name="customers")
-    grid = models.ForeignKey(Org, verbose_name="所属网格", null=True, blank=True, on_delete=models.SET_NULL,
-                             related_name="grid_customers")
-    manager = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name="主办客户经理", null=True, blank=True,
-                                on_delete=models.SET_NULL, related_name="managed_customers")
+    grid = models.ForeignKey(
+        Org,
+        verbose_name="所属网格",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="grid_customers",
+    )
+    manager = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name="主办客户经理",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="managed_customers",
+    )
     created_at = models.DateTimeField("创建时间", auto_now_add=True)
     updated_at = models.DateTimeField("更新时间", auto_now=True)
 

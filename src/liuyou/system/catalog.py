@@ -36,50 +36,138 @@ CUSTOMER_READ = ["workbench:view", "customer:view"]
 ROLES: dict[str, tuple[str, str, list[str], str]] = {
     "account_manager": ("客户经理", "self", [*CUSTOMER_READ, "pii:view"], "仅本人管户客户"),
     "service_specialist": ("金融服务专员", "org", [*CUSTOMER_READ, "pii:view"], "本网格客户"),
-    "branch_head": ("支行行长", "org_and_below", [*CUSTOMER_READ, "customer:export", "pii:view"],
-                    "本支行及下辖网点、网格"),
+    "branch_head": (
+        "支行行长",
+        "org_and_below",
+        [*CUSTOMER_READ, "customer:export", "pii:view"],
+        "本支行及下辖网点、网格",
+    ),
     "task_force_lead": ("专班负责人", "team", [*CUSTOMER_READ, "pii:view"], "专班成员与专班村的客户"),
-    "risk_officer": ("风险经理(中台)", "all", [*CUSTOMER_READ, "customer:export", "pii:view"], "全行，风险职能"),
+    "risk_officer": (
+        "风险经理(中台)",
+        "all",
+        [*CUSTOMER_READ, "customer:export", "pii:view"],
+        "全行，风险职能",
+    ),
     "post_loan_officer": ("贷后管理(后台)", "all", [*CUSTOMER_READ, "pii:view"], "全行贷款，贷后职能"),
-    "auditor": ("审计管理员", "all", ["workbench:view", "log:view", "log:export"],
-                "三员之一：只读日志，默认不看客户数据"),
-    "hq_admin": ("总行管理员", "all", [*CUSTOMER_READ, "customer:export", "dict:view", "dict:manage"],
-                 "全行，业务配置"),
-    "system_admin": ("系统管理员", "all",
-                     ["workbench:view", "org:view", "org:manage", "user:view", "user:manage", "session:manage",
-                      "dict:view", "dict:manage"],
-                     "三员之一：账号与机构，不看客户数据"),
-    "security_admin": ("安全管理员", "all",
-                       ["workbench:view", "role:view", "role:manage", "user:view", "user:grant", "apikey:manage",
-                        "org:view"],
-                       "三员之一：角色、权限与数据范围，不看客户数据"),
+    "auditor": (
+        "审计管理员",
+        "all",
+        ["workbench:view", "log:view", "log:export"],
+        "三员之一：只读日志，默认不看客户数据",
+    ),
+    "hq_admin": (
+        "总行管理员",
+        "all",
+        [*CUSTOMER_READ, "customer:export", "dict:view", "dict:manage"],
+        "全行，业务配置",
+    ),
+    "system_admin": (
+        "系统管理员",
+        "all",
+        [
+            "workbench:view",
+            "org:view",
+            "org:manage",
+            "user:view",
+            "user:manage",
+            "session:manage",
+            "dict:view",
+            "dict:manage",
+        ],
+        "三员之一：账号与机构，不看客户数据",
+    ),
+    "security_admin": (
+        "安全管理员",
+        "all",
+        [
+            "workbench:view",
+            "role:view",
+            "role:manage",
+            "user:view",
+            "user:grant",
+            "apikey:manage",
+            "org:view",
+        ],
+        "三员之一：角色、权限与数据范围，不看客户数据",
+    ),
 }
 
 # The separated duties (三员) and the admin roles a second factor is required for.
 SEPARATED_DUTIES = ("system_admin", "security_admin", "auditor")
 
 DICTS: dict[str, tuple[str, list[tuple[str, str]]]] = {
-    "org_kind": ("机构类型", [("head_office", "总行"), ("branch", "支行"), ("outlet", "网点"), ("grid", "网格")]),
+    "org_kind": (
+        "机构类型",
+        [("head_office", "总行"), ("branch", "支行"), ("outlet", "网点"), ("grid", "网格")],
+    ),
     "user_status": ("员工状态", [("active", "在职"), ("left", "离职")]),
-    "position": ("岗位", [
-        ("account_manager", "客户经理"), ("service_specialist", "金融服务专员"), ("branch_head", "支行行长"),
-        ("deputy_branch_head", "支行副行长"), ("task_force_lead", "专班负责人"), ("risk_officer", "风险经理"),
-        ("post_loan_officer", "贷后管理岗"), ("credit_reviewer", "信贷审查岗"), ("teller", "柜员"),
-        ("hq_staff", "总行部室人员"), ("it_staff", "科技人员"), ("auditor", "稽核审计岗"),
-    ]),
-    "data_scope": ("数据范围", [("all", "全部数据"), ("custom", "自定义机构"), ("org", "本机构"),
-                                ("org_and_below", "本机构及以下"), ("team", "本专班"), ("self", "仅本人")]),
+    "position": (
+        "岗位",
+        [
+            ("account_manager", "客户经理"),
+            ("service_specialist", "金融服务专员"),
+            ("branch_head", "支行行长"),
+            ("deputy_branch_head", "支行副行长"),
+            ("task_force_lead", "专班负责人"),
+            ("risk_officer", "风险经理"),
+            ("post_loan_officer", "贷后管理岗"),
+            ("credit_reviewer", "信贷审查岗"),
+            ("teller", "柜员"),
+            ("hq_staff", "总行部室人员"),
+            ("it_staff", "科技人员"),
+            ("auditor", "稽核审计岗"),
+        ],
+    ),
+    "data_scope": (
+        "数据范围",
+        [
+            ("all", "全部数据"),
+            ("custom", "自定义机构"),
+            ("org", "本机构"),
+            ("org_and_below", "本机构及以下"),
+            ("team", "本专班"),
+            ("self", "仅本人"),
+        ],
+    ),
     "customer_type": ("客户类型", [("individual", "个人"), ("enterprise", "企业")]),
-    "segment": ("客户分类", [("farmer", "农户"), ("individual_business", "个体工商户"),
-                            ("migrant_worker", "外出务工人员"), ("salaried", "上班族"),
-                            ("small_enterprise", "小微企业")]),
-    "id_type": ("证件类型", [("resident_id", "居民身份证"), ("household_register", "户口簿"), ("passport", "护照"),
-                            ("hk_macao_permit", "港澳居民来往内地通行证"), ("taiwan_permit", "台湾居民来往大陆通行证"),
-                            ("foreign_permanent", "外国人永久居留身份证"), ("credit_code", "统一社会信用代码")]),
+    "segment": (
+        "客户分类",
+        [
+            ("farmer", "农户"),
+            ("individual_business", "个体工商户"),
+            ("migrant_worker", "外出务工人员"),
+            ("salaried", "上班族"),
+            ("small_enterprise", "小微企业"),
+        ],
+    ),
+    "id_type": (
+        "证件类型",
+        [
+            ("resident_id", "居民身份证"),
+            ("household_register", "户口簿"),
+            ("passport", "护照"),
+            ("hk_macao_permit", "港澳居民来往内地通行证"),
+            ("taiwan_permit", "台湾居民来往大陆通行证"),
+            ("foreign_permanent", "外国人永久居留身份证"),
+            ("credit_code", "统一社会信用代码"),
+        ],
+    ),
     "sex": ("性别", [("M", "男"), ("F", "女")]),
-    "risk_class": ("五级分类", [("normal", "正常"), ("special_mention", "关注"), ("substandard", "次级"),
-                               ("doubtful", "可疑"), ("loss", "损失")]),
-    "guarantee_type": ("担保方式", [("credit", "信用"), ("guaranty", "保证"), ("mortgage", "抵押"), ("pledge", "质押")]),
+    "risk_class": (
+        "五级分类",
+        [
+            ("normal", "正常"),
+            ("special_mention", "关注"),
+            ("substandard", "次级"),
+            ("doubtful", "可疑"),
+            ("loss", "损失"),
+        ],
+    ),
+    "guarantee_type": (
+        "担保方式",
+        [("credit", "信用"), ("guaranty", "保证"), ("mortgage", "抵押"), ("pledge", "质押")],
+    ),
     "log_result": ("操作结果", [("success", "成功"), ("failure", "失败")]),
 }
 
@@ -102,8 +190,13 @@ def sync(apps: Any) -> None:
     for order, (code, (name, scope, grants, description)) in enumerate(ROLES.items()):
         role, created = Role.objects.get_or_create(
             code=code,
-            defaults={"name": name, "data_scope": scope, "description": description, "is_builtin": True,
-                      "sort_order": order},
+            defaults={
+                "name": name,
+                "data_scope": scope,
+                "description": description,
+                "is_builtin": True,
+                "sort_order": order,
+            },
         )
         if created:
             role.permissions.set([perms[c] for c in grants])
@@ -113,5 +206,6 @@ def sync(apps: Any) -> None:
     for code, (name, items) in DICTS.items():
         dict_type, _ = DictType.objects.get_or_create(code=code, defaults={"name": name, "is_builtin": True})
         for order, (value, label) in enumerate(items):
-            DictItem.objects.get_or_create(dict_type=dict_type, value=value,
-                                           defaults={"label": label, "sort_order": order})
+            DictItem.objects.get_or_create(
+                dict_type=dict_type, value=value, defaults={"label": label, "sort_order": order}
+            )

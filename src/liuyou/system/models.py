@@ -20,8 +20,14 @@ class Org(models.Model):
     code = models.CharField("机构号", max_length=32, unique=True)
     name = models.CharField("机构名称", max_length=100)
     kind = models.CharField("机构类型", max_length=16, choices=OrgKind.choices)
-    parent = models.ForeignKey("self", verbose_name="上级机构", null=True, blank=True, on_delete=models.PROTECT,
-                               related_name="children")
+    parent = models.ForeignKey(
+        "self",
+        verbose_name="上级机构",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="children",
+    )
     path = models.CharField("路径", max_length=255, db_index=True, editable=False, default="")
     depth = models.PositiveSmallIntegerField("层级", default=0, editable=False)
     address = models.CharField("地址", max_length=200, blank=True)
@@ -74,7 +80,9 @@ class DataScope(models.TextChoices):
 class Role(models.Model):
     code = models.CharField("角色标识", max_length=32, unique=True)
     name = models.CharField("角色名称", max_length=32)
-    data_scope = models.CharField("数据范围", max_length=16, choices=DataScope.choices, default=DataScope.SELF)
+    data_scope = models.CharField(
+        "数据范围", max_length=16, choices=DataScope.choices, default=DataScope.SELF
+    )
     custom_orgs = models.ManyToManyField(Org, verbose_name="自定义机构", blank=True, related_name="+")
     permissions = models.ManyToManyField(Permission, verbose_name="权限", blank=True, related_name="roles")
     description = models.CharField("说明", max_length=200, blank=True)
@@ -152,6 +160,9 @@ class PasswordHistory(models.Model):
     class Meta:
         ordering = ["-created_at", "-id"]
 
+    def __str__(self) -> str:
+        return f"密码历史 {self.user_id} {self.created_at:%Y-%m-%d}"
+
 
 class UserSession(models.Model):
     """A login session we can list and revoke; the Django session row holds the state."""
@@ -167,6 +178,9 @@ class UserSession(models.Model):
 
     class Meta:
         ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return f"会话 {self.user_id} {self.ip}"
 
 
 class DictType(models.Model):
@@ -209,8 +223,9 @@ class ApiKey(models.Model):
     key_hash = models.CharField("密钥摘要", max_length=64)
     user = models.ForeignKey(User, verbose_name="代表账号", on_delete=models.PROTECT, related_name="api_keys")
     scopes = models.JSONField("授权范围", default=list)
-    created_by = models.ForeignKey(User, verbose_name="创建人", null=True, on_delete=models.SET_NULL,
-                                   related_name="+")
+    created_by = models.ForeignKey(
+        User, verbose_name="创建人", null=True, on_delete=models.SET_NULL, related_name="+"
+    )
     created_at = models.DateTimeField("创建时间", auto_now_add=True)
     expires_at = models.DateTimeField("到期时间", null=True, blank=True)
     revoked_at = models.DateTimeField("吊销时间", null=True, blank=True)
@@ -230,6 +245,9 @@ class AuditChain(models.Model):
     name = models.CharField(max_length=16, primary_key=True)
     seq = models.BigIntegerField(default=0)
     last_hash = models.CharField(max_length=64, default="0" * 64)
+
+    def __str__(self) -> str:
+        return f"{self.name}#{self.seq}"
 
 
 class LogResult(models.TextChoices):
@@ -268,6 +286,9 @@ class OperationLog(models.Model):
         ordering = ["-seq"]
         verbose_name = verbose_name_plural = "操作日志"
 
+    def __str__(self) -> str:
+        return f"#{self.seq} {self.staff_no} {self.action}"
+
 
 class LoginResult(models.TextChoices):
     SUCCESS = "success", "登录成功"
@@ -294,3 +315,6 @@ class LoginLog(models.Model):
     class Meta:
         ordering = ["-seq"]
         verbose_name = verbose_name_plural = "登录日志"
+
+    def __str__(self) -> str:
+        return f"#{self.seq} {self.staff_no} {self.result}"

@@ -17,7 +17,9 @@ def book(bank, role_users, make_customer):
 
 
 def visible(user):
-    return set(scope.scoped(Customer.objects.all(), user, "customer:view").values_list("customer_no", flat=True))
+    return set(
+        scope.scoped(Customer.objects.all(), user, "customer:view").values_list("customer_no", flat=True)
+    )
 
 
 @pytest.mark.django_db
