@@ -131,6 +131,7 @@ class User(AbstractBaseUser):
     password_changed_at = models.DateTimeField("密码修改时间", null=True, blank=True)
     totp_secret = models.CharField("动态口令密钥", max_length=200, blank=True, editable=False)
     totp_confirmed_at = models.DateTimeField("动态口令绑定时间", null=True, blank=True, editable=False)
+    totp_last_step = models.BigIntegerField("最近使用的口令时间片", null=True, blank=True, editable=False)
     created_at = models.DateTimeField("创建时间", auto_now_add=True)
     updated_at = models.DateTimeField("更新时间", auto_now=True)
 

@@ -40,6 +40,7 @@ def create_org(
     sort_order: int = 0,
     actor: Any = None,
 ) -> Org:
+    check_org_placement(kind=kind, parent=parent)
     org = Org.objects.create(
         code=code, name=name, kind=kind, parent=parent, address=address, sort_order=sort_order
     )

@@ -8,6 +8,7 @@ The secret is stored SM4-encrypted with the data key (liuyou.core.pii), never in
 from __future__ import annotations
 
 import base64
+import hmac
 from typing import Any
 
 import pyotp
@@ -50,28 +51,56 @@ def qr_data_uri(uri: str) -> str:
     return "data:image/svg+xml;base64," + base64.b64encode(svg).decode("ascii")
 
 
-def verify_code(secret: str, code: str) -> bool:
+def matching_step(secret: str, code: str) -> int | None:
+    """The 30-second time step `code` belongs to (within the drift window), or None."""
     code = (code or "").strip().replace(" ", "")
     if len(code) != 6 or not code.isdigit():
-        return False
-    return pyotp.TOTP(secret).verify(code, valid_window=VALID_WINDOW)
+        return None
+    otp = pyotp.TOTP(secret)
+    now = timezone.now()
+    step = otp.timecode(now)
+    for offset in range(-VALID_WINDOW, VALID_WINDOW + 1):
+        if hmac.compare_digest(otp.generate_otp(step + offset), code):
+            return step + offset
+    return None
+
+
+def verify_code(secret: str, code: str) -> bool:
+    return matching_step(secret, code) is not None
 
 
 def verify_user_code(user: Any, code: str) -> bool:
+    """Check `code` and consume its time step, so a code seen once (shoulder-surfed,
+    phished) cannot be replayed within its validity window."""
     if not is_enrolled(user):
         return False
     try:
         secret = pii.decrypt(user.totp_secret)
     except pii.PIIError:
         return False
-    return verify_code(secret, code)
+    step = matching_step(secret, code)
+    if step is None:
+        return False
+    from django.db.models import Q
+
+    from liuyou.system.models import User
+
+    # Compare-and-set: two requests racing with the same code cannot both win.
+    consumed = User.objects.filter(
+        Q(totp_last_step__isnull=True) | Q(totp_last_step__lt=step), pk=user.pk
+    ).update(totp_last_step=step)
+    if consumed:
+        user.totp_last_step = step
+    return bool(consumed)
 
 
-def enroll(*, user: Any, secret: str, actor: Any = None) -> None:
-    """Bind a confirmed secret to `user` (the caller has checked a code against it)."""
+def enroll(*, user: Any, secret: str, code: str = "", actor: Any = None) -> None:
+    """Bind a confirmed secret to `user` (the caller has checked `code` against it); the
+    confirming code's time step is consumed so it cannot also serve as the next login."""
     user.totp_secret = pii.encrypt(secret)
     user.totp_confirmed_at = timezone.now()
-    user.save(update_fields=["totp_secret", "totp_confirmed_at", "updated_at"])
+    user.totp_last_step = matching_step(secret, code) if code else None
+    user.save(update_fields=["totp_secret", "totp_confirmed_at", "totp_last_step", "updated_at"])
     audit.record(
         action="user.totp_enroll",
         user=actor or user,
@@ -86,7 +115,8 @@ def reset_totp(*, user: Any, actor: Any) -> None:
     before = {"totp_confirmed_at": user.totp_confirmed_at}
     user.totp_secret = ""
     user.totp_confirmed_at = None
-    user.save(update_fields=["totp_secret", "totp_confirmed_at", "updated_at"])
+    user.totp_last_step = None
+    user.save(update_fields=["totp_secret", "totp_confirmed_at", "totp_last_step", "updated_at"])
     audit.record(
         action="user.totp_reset",
         user=actor,

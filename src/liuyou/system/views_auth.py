@@ -335,7 +335,7 @@ def totp_setup_view(request: HttpRequest) -> HttpResponse:
     form = TotpForm(request.POST)
     if not form.is_valid() or not totp.verify_code(secret, form.cleaned_data["code"]):
         return _totp_failed(request, user, form, "system/totp_setup.html", context)
-    totp.enroll(user=user, secret=secret, actor=user)
+    totp.enroll(user=user, secret=secret, code=form.cleaned_data["code"], actor=user)
     return _complete_login(
         request,
         user,

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import time
+from datetime import datetime
 
 import pyotp
 import pytest
@@ -124,6 +125,38 @@ def test_the_previous_step_is_still_accepted(make_user):
     post_login(client, "8003")
     r = client.post("/totp/verify", {"code": pyotp.TOTP(secret).at(time.time() - 30)})
     assert r.status_code == 302 and client.get("/").status_code == 200
+
+
+@pytest.mark.django_db
+@pytest.mark.usefixtures("require_totp")
+def test_a_used_code_cannot_be_replayed(make_user):
+    user = make_user("8006", "security_admin")
+    secret = totp.new_secret()
+    totp.enroll(user=user, secret=secret)
+    code = pyotp.TOTP(secret).now()
+    first = Client()
+    post_login(first, "8006")
+    assert first.post("/totp/verify", {"code": code}).status_code == 302
+    assert first.get("/").status_code == 200
+
+    thief = Client()
+    post_login(thief, "8006")
+    r = thief.post("/totp/verify", {"code": code})
+    assert r.status_code == 200  # refused: the page again, not a redirect into the app
+    assert thief.get("/")["Location"] == "/totp/verify"
+    assert [res for res, _ in results("8006")] == ["success", "failure"]
+
+
+@pytest.mark.django_db
+@pytest.mark.usefixtures("require_totp")
+def test_the_enrolment_code_is_consumed(make_user):
+    user = make_user("8007", "auditor")
+    secret = totp.new_secret()
+    code = pyotp.TOTP(secret).now()
+    totp.enroll(user=user, secret=secret, code=code)
+    user.refresh_from_db()
+    assert user.totp_last_step == pyotp.TOTP(secret).timecode(datetime.now())
+    assert totp.verify_user_code(user, code) is False
 
 
 @pytest.mark.django_db

@@ -57,6 +57,9 @@ def run_server(*, host: str, port: int, workers: int, threads: int, timeout: int
         "graceful_timeout": 30,
         "keepalive": 5,
         "accesslog": "-",
+        # %(U)s is the path without the query string: list searches carry exact ID and phone
+        # numbers in the URL, and those must not land in access logs in clear.
+        "access_log_format": '%(h)s %(l)s %(u)s %(t)s "%(m)s %(U)s %(H)s" %(s)s %(b)s %(M)sms "%(a)s"',
         "errorlog": "-",
         "logger_class": _stderr_access_logger(),
         # No ~/.gunicorn control socket: several instances may run under one account.
