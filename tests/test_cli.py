@@ -3,6 +3,7 @@ with no LIUYOU_* variables, so the SQLite database lands in ./var of that direct
 
 from __future__ import annotations
 
+import json
 import os
 import socket
 import sqlite3
@@ -168,7 +169,7 @@ def test_demo_bank_contents(demo_dir):
             """SELECT r.code, COUNT(*) FROM system_user u
         JOIN system_user_roles ur ON ur.user_id = u.id
         JOIN system_role r ON r.id = ur.role_id
-        WHERE u.staff_no NOT LIKE '88%' GROUP BY r.code""",
+        WHERE u.staff_no NOT LIKE '88%' AND NOT u.is_service_account GROUP BY r.code""",
         )
     )
     from liuyou.system.catalog import ROLES
@@ -177,7 +178,11 @@ def test_demo_bank_contents(demo_dir):
     assert 60 <= per_role["account_manager"] <= 100
     assert per_role["branch_head"] == 12
     assert per_role["service_specialist"] == kinds["grid"]
-    demo = "staff_no NOT LIKE '88%'"  # users the createuser tests add are not the demo's
+    # Users the createuser tests add are not the demo's; its one integration account is apart.
+    demo = "staff_no NOT LIKE '88%' AND NOT is_service_account"
+    assert query(db, "SELECT name, password LIKE '!%' FROM system_user WHERE is_service_account") == [
+        ("数据接口账号", 1)
+    ]
     assert query(db, f"SELECT COUNT(*) FROM system_user WHERE {demo}") == [(len(users),)]
     # Usable at once: no forced change, one Argon2 hash of the shared demo password.
     assert query(db, f"SELECT COUNT(*) FROM system_user WHERE must_change_password AND {demo}") == [(0,)]
@@ -485,11 +490,13 @@ def test_build_demo_bank_in_process_is_idempotent_and_audited():
 
     first = build_demo_bank(seed=11)
     assert first.orgs_created == first.orgs_total == Org.objects.count()
-    assert first.users_created == first.users_total == User.objects.count()
+    staff = User.objects.filter(is_service_account=False)
+    assert first.users_created == first.users_total == staff.count()
+    assert list(User.objects.filter(is_service_account=True).values_list("staff_no", flat=True)) == ["000900"]
     second = build_demo_bank(seed=11)
     assert (second.orgs_created, second.users_created) == (0, 0)
-    assert User.objects.count() == first.users_total
-    assert OperationLog.objects.filter(action="user.create").count() == first.users_total
+    assert User.objects.count() == first.users_total + 1
+    assert OperationLog.objects.filter(action="user.create").count() == first.users_total + 1
     assert OperationLog.objects.filter(action="demo.build").count() == 1
 
     branch = Org.objects.get(code="010")
@@ -501,3 +508,50 @@ def test_build_demo_bank_in_process_is_idempotent_and_audited():
     assert head.org_id == branch.pk and head.must_change_password is False
     assert list(head.roles.values_list("code", flat=True)) == ["branch_head"]
     assert head.check_password(DEMO_PASSWORD)
+
+
+def test_service_account_and_api_key_on_the_demo(demo_dir):
+    """An integrator's path: a service account, then a key for it, from the command line."""
+    cwd = demo_dir[0]
+    db = cwd / "var" / "liuyou.db"
+    refused = run(
+        cwd,
+        "createuser",
+        "--staff-no",
+        "880090",
+        "--name",
+        "信贷接口",
+        "--org",
+        "000",
+        "--service-account",
+        "--password",
+        "Abcd#12345",
+    )
+    assert refused.returncode != 0 and "系统接口账号不设密码" in refused.stderr
+    made = run(
+        cwd,
+        "createuser",
+        "--staff-no",
+        "880090",
+        "--name",
+        "信贷接口",
+        "--org",
+        "000",
+        "--role",
+        "risk_officer",
+        "--service-account",
+    )
+    assert made.returncode == 0, made.stderr
+    assert query(
+        db,
+        "SELECT is_service_account, must_change_password, password LIKE '!%' "
+        "FROM system_user WHERE staff_no = '880090'",
+    ) == [(1, 0, 1)]
+    key = run(
+        cwd, "apikey", "create", "--name", "CRM", "--user", "000900", "--scope", "customer:view", "--json"
+    )
+    assert key.returncode == 0, key.stderr
+    body = json.loads(key.stdout)
+    assert body["key"].startswith("ly_")
+    stored = query(db, "SELECT key_hash FROM system_apikey WHERE name = 'CRM'")
+    assert len(stored) == 1 and body["key"] not in stored[0][0]

@@ -57,6 +57,9 @@ HEAD_OFFICE_STAFF: list[tuple[str, str]] = [
     ("post_loan_officer", "post_loan_officer"),
 ]
 
+# (工号, 名称, role) of the demo's system-integration account: API keys only, no page login.
+SERVICE_ACCOUNT = ("000900", "数据接口账号", "risk_officer")
+
 # Weighted toward the most common surnames, as a real staff list is.
 SURNAMES = (
     "王王王李李李张张张刘刘陈陈杨杨赵赵黄周吴徐孙胡朱高林何郭马罗梁宋郑谢韩唐冯于董萧程曹袁邓许傅沈曾彭吕"
@@ -238,6 +241,17 @@ def build_demo_bank(
         shared = make_password(password)
         User.objects.filter(pk__in=new_ids).update(password=shared)
         PasswordHistory.objects.filter(user_id__in=new_ids).update(password=shared)
+    if not User.objects.filter(staff_no=SERVICE_ACCOUNT[0]).exists():
+        # A system-integration account, so `liuyou apikey create --user 000900` works on the demo.
+        services.create_user(
+            staff_no=SERVICE_ACCOUNT[0],
+            name=SERVICE_ACCOUNT[1],
+            org=orgs[HEAD_OFFICE_CODE],
+            password=None,
+            roles=[roles[SERVICE_ACCOUNT[2]]],
+            must_change_password=False,
+            is_service_account=True,
+        )
     if new_ids or orgs_created:
         audit.record(
             action="demo.build",

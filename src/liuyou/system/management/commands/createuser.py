@@ -41,6 +41,11 @@ class Command(BaseCommand):
         parser.add_argument("--position", default="", help="岗位（可选）")
         parser.add_argument("--phone", default="", help="手机号码（可选）")
         parser.add_argument(
+            "--service-account",
+            action="store_true",
+            help="系统接口账号：不能登录页面，只能通过安全管理员发放的接口密钥调用 API；无须密码",
+        )
+        parser.add_argument(
             "--head-office-name",
             metavar="NAME",
             help="全新安装、尚无任何机构时：以 --org 的机构号和此名称先建立总行，如 县农商银行总行",
@@ -79,14 +84,21 @@ class Command(BaseCommand):
             valid = "、".join(code for code, _ in _builtin_roles())
             raise CommandError(f"未知或已停用的角色：{'、'.join(unknown)}（可用：{valid}）")
 
+        service = bool(options["service_account"])
         password = options["password"]
-        if password is None:
-            password = self._prompt_password()
-        candidate = User(staff_no=staff_no, name=name, org=org or Org(code=org_code, name=head_office_name))
-        try:
-            validate_password(password, user=candidate)
-        except ValidationError as exc:
-            raise CommandError("密码不符合要求：" + "；".join(exc.messages)) from exc
+        if service:
+            if password is not None:
+                raise CommandError("系统接口账号不设密码（不能登录页面），请去掉 --password")
+        else:
+            if password is None:
+                password = self._prompt_password()
+            candidate = User(
+                staff_no=staff_no, name=name, org=org or Org(code=org_code, name=head_office_name)
+            )
+            try:
+                validate_password(password, user=candidate)
+            except ValidationError as exc:
+                raise CommandError("密码不符合要求：" + "；".join(exc.messages)) from exc
 
         with transaction.atomic():
             if org is None:
@@ -102,9 +114,16 @@ class Command(BaseCommand):
                 roles=roles,
                 position=options["position"],
                 phone=options["phone"],
-                must_change_password=True,
+                must_change_password=not service,
+                is_service_account=service,
             )
         role_names = "、".join(r.name for r in roles) or "无（默认无任何权限，请由安全管理员授予角色）"
+        if service:
+            self.stdout.write(
+                f"已创建系统接口账号 {user.staff_no} {user.name}（{org.name}），角色：{role_names}。"
+                f"请用 liuyou apikey create --user {user.staff_no} 发放接口密钥。"
+            )
+            return
         self.stdout.write(
             f"已创建用户 {user.staff_no} {user.name}（{org.name}），角色：{role_names}。首次登录须修改密码。"
         )
