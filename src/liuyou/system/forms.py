@@ -181,8 +181,13 @@ class _UserFields(Styled):
 
 class UserCreateForm(_UserFields):
     staff_no = forms.CharField(label="工号", max_length=32, validators=[STAFF_NO])
+    is_service_account = forms.BooleanField(
+        label="系统接口账号",
+        required=False,
+        help_text="供其他系统调用 API：不能登录页面，无密码，由安全管理员为其发放接口密钥",
+    )
 
-    field_order = ["staff_no", "name", "org", "position", "phone", "wecom_userid"]
+    field_order = ["staff_no", "name", "org", "position", "phone", "wecom_userid", "is_service_account"]
 
     def clean_staff_no(self) -> str:
         staff_no = self.cleaned_data["staff_no"]

@@ -226,23 +226,30 @@ def onboard_user(
     position: str = "",
     phone: str = "",
     wecom_userid: str = "",
+    is_service_account: bool = False,
     actor: Any = None,
 ) -> tuple[User, str]:
-    """A new account with a random temporary password it must change at first login.
+    """A new account with a random temporary password it must change at first login; a
+    service account gets no usable password at all (API keys only), and "" is returned.
 
     Roles are not given here: granting is the security administrator's duty (三员分立)."""
     from liuyou.system import passwords
 
-    temporary = passwords.generate_temporary_password(User(staff_no=staff_no, name=name))
+    temporary = (
+        ""
+        if is_service_account
+        else passwords.generate_temporary_password(User(staff_no=staff_no, name=name))
+    )
     user = create_user(
         staff_no=staff_no,
         name=name,
         org=org,
-        password=temporary,
+        password=temporary or None,
         position=position,
         phone=phone,
         wecom_userid=wecom_userid,
-        must_change_password=True,
+        must_change_password=not is_service_account,
+        is_service_account=is_service_account,
         actor=actor,
     )
     return user, temporary

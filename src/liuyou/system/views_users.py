@@ -147,11 +147,17 @@ def user_create(request: HttpRequest) -> HttpResponse:
                 position=d["position"],
                 phone=d["phone"],
                 wecom_userid=d["wecom_userid"],
+                is_service_account=d["is_service_account"],
                 actor=request.user,
             ),
         )
         if result is not None:
             user, password = result
+            if user.is_service_account:
+                messages.success(
+                    request, f"已创建系统接口账号 {user.staff_no}：请由安全管理员授予角色并发放接口密钥"
+                )
+                return redirect("sysadmin:user_detail", user_id=user.pk)
             return _password_page(request, user, password, "新增用户成功")
     return render_page(request, "system/users/form.html", {"form": form, "target": None})
 

@@ -179,6 +179,15 @@ def test_create_shows_a_one_time_password_and_grants_no_role(admin, bank):
     assert password not in everything and "password" not in entry.after
 
 
+def test_create_a_service_account_without_a_password(admin, bank):
+    response = admin.post("/system/users/new", _user_form(org=bank.hq.pk, is_service_account="on"))
+    user = User.objects.get(staff_no="6001")
+    assert response.status_code == 302 and response["Location"] == f"/system/users/{user.pk}/"
+    assert user.is_service_account and not user.has_usable_password()
+    assert not user.must_change_password and not user.roles.exists()
+    assert _logs("user.create")[-1].after["is_service_account"] is True
+
+
 @pytest.mark.parametrize(
     ("overrides", "field", "message"),
     [
