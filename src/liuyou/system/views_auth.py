@@ -174,8 +174,8 @@ def _refuse_locked(
     return lockout_response(request, None, {"username": staff_no})
 
 
-@public(methods=("GET", "POST"))
-@require_http_methods(["GET", "POST"])
+@public(methods=("GET", "HEAD", "POST"))
+@require_http_methods(["GET", "HEAD", "POST"])  # HEAD: load-balancer health probes
 @sensitive_post_parameters("password")
 @never_cache
 def login_view(request: HttpRequest) -> HttpResponse:
