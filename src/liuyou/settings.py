@@ -37,6 +37,7 @@ INSTALLED_APPS = [
     "liuyou.core",
     "liuyou.system",
     "liuyou.customers",
+    "liuyou.ingest",
 ]
 
 MIDDLEWARE = [

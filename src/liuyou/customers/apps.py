@@ -8,10 +8,21 @@ class CustomersConfig(AppConfig):
 
     def ready(self) -> None:
         from liuyou.core import pii, scope
-        from liuyou.customers.models import Customer
+        from liuyou.customers import models as m
 
         # A grid-scoped specialist sees customers of their grid; everyone else by branch path.
         scope.register(
-            Customer, scope.ScopeSpec(org_path="org__path", owner="manager_id", org_ids=("org_id", "grid_id"))
+            m.Customer,
+            scope.ScopeSpec(org_path="org__path", owner="manager_id", org_ids=("org_id", "grid_id")),
         )
-        pii.register(Customer, id_no="id", phone="phone")
+        # Accounts, loans, lines, bureau and transaction summaries are seen through their
+        # customer: whoever sees the customer sees them, nobody else.
+        via_customer = scope.ScopeSpec(
+            org_path="customer__org__path",
+            owner="customer__manager_id",
+            org_ids=("customer__org_id", "customer__grid_id"),
+        )
+        for model in (m.DepositAccount, m.Loan, m.CreditLine, m.BureauSummary, m.TxnMonthly):
+            scope.register(model, via_customer)
+        pii.register(m.Customer, id_no="id", phone="phone")
+        pii.register(m.Relation, related_id_no="id")

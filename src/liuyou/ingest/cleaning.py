@@ -1,0 +1,33 @@
+"""Value and header clean-up applied before any check (shared/extracts.md, "Values")."""
+
+from __future__ import annotations
+
+# Full-width digits and Latin letters fold to half-width. Full-width punctuation stays:
+# （） and ，are ordinary in Chinese names and addresses.
+_FOLD: dict[int, int | None] = {
+    cp: cp - 0xFEE0
+    for lo, hi in ((0xFF10, 0xFF19), (0xFF21, 0xFF3A), (0xFF41, 0xFF5A))
+    for cp in range(lo, hi + 1)
+}
+_FOLD[ord("\t")] = None  # tabs are noise wherever they appear
+_FOLD[0xFEFF] = None  # a stray BOM inside a cell
+
+# str.strip() without arguments strips Unicode whitespace, the full-width space U+3000 too.
+
+
+def clean_value(value: str | None) -> str:
+    """Fold full-width, drop tabs, strip surrounding spaces and one leading `'` (Excel's
+    text marker, which may itself sit behind spaces)."""
+    if not value:
+        return ""
+    text = value.translate(_FOLD).strip()
+    if text.startswith("'"):
+        text = text[1:].strip()
+    return text
+
+
+def clean_header(header: str | None) -> str:
+    """Headers ignore surrounding spaces, full-width spaces and the BOM of a first column."""
+    if not header:
+        return ""
+    return header.replace("\ufeff", "").translate(_FOLD).strip()

@@ -1,0 +1,47 @@
+"""What the runner hands a loader, and what a loader hands back."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from datetime import date
+from typing import Any, Protocol
+
+from liuyou.ingest.validate import Problem, Row
+
+BATCH = 2000
+
+
+@dataclass
+class LoadContext:
+    data_date: date | None
+    actor: Any
+    # Refuse a row the validator passed (an unknown reference, a cycle...): it goes to the
+    # reject file and counts as rejected, never as loaded.
+    reject: Callable[[Row, list[Problem]], None]
+    # False when a later data date was loaded already: history only, current state untouched.
+    latest: bool = True
+
+
+@dataclass
+class LoadResult:
+    inserted: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    closed: int = 0  # keys missing from a full file, closed (not part of `read`)
+    details: dict[str, Any] = field(default_factory=dict)  # for the audit entry
+
+
+class Loader(Protocol):
+    def load(self, rows: Iterable[Row], ctx: LoadContext) -> LoadResult: ...
+
+
+def batches(rows: Iterable[Row], size: int = BATCH) -> Iterable[list[Row]]:
+    batch: list[Row] = []
+    for row in rows:
+        batch.append(row)
+        if len(batch) >= size:
+            yield batch
+            batch = []
+    if batch:
+        yield batch

@@ -1,0 +1,294 @@
+"""One import run: refuse or read, validate, load, record.
+
+The ImportRun row is written first and outside the load transaction, so it survives
+whatever happens to the load. All writes to the library happen in one transaction: a
+crash, a constraint error or a killed process leaves the library as it was, and the run
+row says `failed` (or stays `running` when the process itself was killed).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+from django.db import transaction
+from django.utils import timezone
+
+from liuyou.core import audit
+from liuyou.ingest import control, loaders, reader
+from liuyou.ingest import mapping as mapping_mod
+from liuyou.ingest.loaders.base import LoadContext, LoadResult
+from liuyou.ingest.models import ImportRun, RunStatus
+from liuyou.ingest.rejects import RejectWriter, path_for
+from liuyou.ingest.sources import SOURCES, Source, key_of
+from liuyou.ingest.validate import Row, RowValidator
+
+NOT_READY = "该数据源的入库程序尚未上线"
+PROGRESS_EVERY = 100_000
+
+
+class Refused(Exception):
+    """The file is refused whole; nothing was loaded. The message is Chinese."""
+
+    def __init__(self, message: str, run: ImportRun | None = None) -> None:
+        super().__init__(message)
+        self.run = run
+
+
+class Failed(Exception):
+    """The load died midway and was rolled back; the run row records why."""
+
+    def __init__(self, message: str, run: ImportRun) -> None:
+        super().__init__(message)
+        self.run = run
+
+
+@dataclass
+class Options:
+    source: str
+    path: Path
+    data_date: date | None = None
+    mapping: str | Path | None = None
+    user: Any = None
+    channel: str = "cli"
+    reject_dir: Path | None = None
+    validate_only: bool = False
+    progress: Callable[[str], None] | None = None
+
+
+def sha256_of(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as f:
+        while chunk := f.read(reader.CHUNK):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def run_import(opts: Options) -> ImportRun:
+    path = Path(opts.path)
+    run = ImportRun.objects.create(
+        source=opts.source[:32],
+        file_name=path.name[:255],
+        user=opts.user if getattr(opts.user, "pk", None) else None,
+        channel=opts.channel,
+        data_date=opts.data_date,
+    )
+    started = time.monotonic()
+    try:
+        source, loader, mapping = _prepare(opts, run, path)
+        _run(opts, run, path, source, loader, mapping)
+    except Refused as exc:
+        _finish(run, RunStatus.REFUSED, str(exc), started)
+        exc.run = run
+        raise
+    except Exception as exc:
+        message = f"导入失败，已全部回滚：{exc.__class__.__name__}: {exc}"
+        _finish(run, RunStatus.FAILED, message, started)
+        raise Failed(message, run) from exc
+    run.duration_ms = int((time.monotonic() - started) * 1000)
+    run.finished_at = timezone.now()
+    run.save()
+    return run
+
+
+def _prepare(opts: Options, run: ImportRun, path: Path) -> tuple[Source, Any, mapping_mod.Mapping]:
+    source = SOURCES.get(opts.source)
+    if source is None:
+        raise Refused(f"未知的数据源：{opts.source}（可用：{'、'.join(SOURCES)}）")
+    loader = loaders.get(source.name)
+    if loader is None and not opts.validate_only:
+        raise Refused(f"{NOT_READY}：{source.name}（{source.label}）；可用 --validate-only 仅校验文件")
+    if not path.is_file():
+        raise Refused(f"文件不存在：{path}")
+    try:
+        mapping = mapping_mod.load(opts.mapping)
+    except mapping_mod.MappingError as exc:
+        raise Refused(str(exc)) from None
+    run.data_date = opts.data_date or control.data_date_from_name(path)
+    if run.data_date is None:
+        raise Refused("无法确定数据日期：文件名应为 <数据源>_<YYYYMMDD>.csv，或用 --data-date 指定")
+    run.file_hash = sha256_of(path)
+    earlier = ImportRun.objects.filter(
+        source=source.name, file_hash=run.file_hash, status=RunStatus.COMPLETED
+    ).exclude(pk=run.pk)
+    first = earlier.first()
+    if first is not None:
+        run.message = f"提示：相同内容的文件已于 {first.started_at:%Y-%m-%d %H:%M} 导入过；本次照常处理"
+        _say(opts, run.message)
+    run.save(update_fields=["data_date", "file_hash", "message"])
+    return source, loader, mapping
+
+
+def _latest(source: Source, run: ImportRun) -> bool:
+    newest = (
+        ImportRun.objects.filter(source=source.name, status=RunStatus.COMPLETED)
+        .exclude(pk=run.pk)
+        .order_by("-data_date")
+        .values_list("data_date", flat=True)
+        .first()
+    )
+    return newest is None or run.data_date is None or run.data_date >= newest
+
+
+def _say(opts: Options, text: str) -> None:
+    if opts.progress:
+        opts.progress(text)
+
+
+def _run(
+    opts: Options, run: ImportRun, path: Path, source: Source, loader: Any, mapping: mapping_mod.Mapping
+) -> None:
+    latest = _latest(source, run)
+    if not latest and not source.history and not opts.validate_only:
+        raise Refused(f"数据日期 {run.data_date} 早于已导入的最新数据日期；该数据源不保留历史，文件未导入")
+    try:
+        promised = control.expected_rows(path, data_date=run.data_date)
+    except control.ControlError as exc:
+        raise Refused(str(exc)) from None
+    layout, records = _open(path, source, mapping)
+    if promised is not None:
+        actual = sum(1 for _ in records)
+        if actual != promised[1]:
+            raise Refused(
+                f"控制文件 {promised[0].name} 记录数为 {promised[1]}，"
+                f"数据文件实际为 {actual} 行，整个文件拒绝导入"
+            )
+        layout, records = _open(path, source, mapping)
+    validator = RowValidator(source, {h for h in layout.ours if h})
+    if validator.missing_required:
+        raise Refused("缺少必需列：" + "、".join(c.header for c in validator.missing_required))
+    if layout.unknown:
+        note = "未识别的列（未导入）：" + "、".join(layout.unknown)
+        run.message = "；".join(m for m in (run.message, note) if m)
+        _say(opts, note)
+    writer = RejectWriter(path_for(path, opts.reject_dir), layout.headers)
+    try:
+        counts = _Counts()
+        rows = _valid_rows(records, layout, source, validator, writer, counts, opts)
+        with transaction.atomic():
+            if opts.validate_only:
+                result = LoadResult(details={"valid": sum(1 for _ in rows)})
+            else:
+                ctx = LoadContext(
+                    data_date=run.data_date,
+                    actor=opts.user,
+                    reject=lambda row, problems: writer.write(row.line_no, row.raw, problems),
+                    latest=latest,
+                )
+                result = loader.load(rows, ctx)
+            run.reject_file = str(writer.path)
+            _record(run, source, result, counts.read, writer.count, opts)
+    except BaseException:
+        # A reject file of a run that loaded nothing would only mislead.
+        writer.close()
+        writer.path.unlink(missing_ok=True)
+        raise
+    finally:
+        writer.close()
+
+
+class _Counts:
+    read = 0
+
+
+def _open(path: Path, source: Source, mapping: mapping_mod.Mapping) -> tuple[reader.Layout, Iterator]:
+    try:
+        return reader.open_extract(path, known=set(source.headers), mapping=mapping)
+    except reader.ReadError as exc:
+        raise Refused(str(exc)) from None
+
+
+def _valid_rows(
+    records: Iterator[tuple[int, list[str]]],
+    layout: reader.Layout,
+    source: Source,
+    validator: RowValidator,
+    writer: RejectWriter,
+    counts: _Counts,
+    opts: Options,
+) -> Iterator[Row]:
+    """Rows that passed every check; the others go straight to the reject file."""
+    index = layout.index()
+    width = len(layout.headers)
+    seen: dict[tuple, int] = {}
+    try:
+        for line_no, cells in records:
+            counts.read += 1
+            if counts.read % PROGRESS_EVERY == 0:
+                _say(opts, f"已读取 {counts.read} 行")
+            trimmed = reader.trim(cells, width)
+            if trimmed is None:
+                writer.write(line_no, cells, [("", f"列数 {len(cells)} 与表头列数 {width} 不一致")])
+                continue
+            raw = {h: trimmed[i] for h, i in index.items()}
+            row, problems = validator.validate(line_no, raw, trimmed)
+            if not problems:
+                key = key_of(source, row.values)
+                first = seen.setdefault(key, line_no)
+                if first != line_no:
+                    problems = [("、".join(source.key_headers), f"与第 {first} 行主键重复")]
+            if problems:
+                writer.write(line_no, trimmed, problems)
+            else:
+                yield row
+    except reader.ReadError as exc:
+        raise Refused(str(exc)) from None
+
+
+def _record(
+    run: ImportRun, source: Source, result: LoadResult, read: int, rejected: int, opts: Options
+) -> None:
+    run.read, run.rejected = read, rejected
+    run.inserted, run.updated, run.unchanged = result.inserted, result.updated, result.unchanged
+    run.closed = result.closed
+    valid = result.details.get("valid")
+    loaded = result.inserted + result.updated + result.unchanged if valid is None else valid
+    if loaded + rejected != read:
+        # A loader that lost rows is a bug; refuse to commit rather than report a false count.
+        raise RuntimeError(f"行数不平衡：读取 {read}，入库 {loaded}，拒绝 {rejected}")
+    run.status = RunStatus.VALIDATED if opts.validate_only else RunStatus.COMPLETED
+    run.checkpoint = {"stage": "loaded" if not opts.validate_only else "validated", "line": read}
+    audit.record(
+        action="ingest.run",
+        user=opts.user,
+        obj=run,
+        after={
+            "source": source.name,
+            "file": run.file_name,
+            "sha256": run.file_hash,
+            "data_date": run.data_date,
+            "read": read,
+            "inserted": run.inserted,
+            "updated": run.updated,
+            "unchanged": run.unchanged,
+            "rejected": rejected,
+            "closed": run.closed,
+            **result.details,
+        },
+        message=f"导入 {source.label}：读取 {read}，新增 {run.inserted}，更新 {run.updated}，"
+        f"未变化 {run.unchanged}，拒绝 {rejected}",
+    )
+    run.save()
+
+
+def _finish(run: ImportRun, status: str, message: str, started: float) -> None:
+    run.status = status
+    run.message = "；".join(m for m in (run.message, message) if m)
+    run.read = run.inserted = run.updated = run.unchanged = run.rejected = run.closed = 0
+    run.finished_at = timezone.now()
+    run.duration_ms = int((time.monotonic() - started) * 1000)
+    run.reject_file = ""
+    run.save()
+    audit.record(
+        action="ingest.run",
+        user=run.user,
+        obj=run,
+        success=False,
+        after={"source": run.source, "file": run.file_name, "status": status},
+        message=message,
+    )
