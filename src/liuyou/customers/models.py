@@ -171,7 +171,7 @@ class Industry(models.Model):
         return f"{self.name}（{self.code}）"
 
 
-class Village(models.Model):
+class Village(SourceRecord):
     """行政村/社区 (source village, full, key 村编码), attached to the grid or outlet serving it."""
 
     code = models.CharField("村编码", max_length=12)
@@ -183,9 +183,6 @@ class Village(models.Model):
     latitude = models.DecimalField("纬度", max_digits=8, decimal_places=6, null=True, blank=True)
     grid = models.ForeignKey(Org, verbose_name="所属机构", on_delete=models.PROTECT, related_name="villages")
     is_active = models.BooleanField("有效", default=True)
-    first_seen = models.DateField("首次出现数据日期")
-    last_seen = models.DateField("最近出现数据日期")
-    closed_at = models.DateField("关闭数据日期", null=True, blank=True)
 
     class Meta:
         ordering = ["code"]
@@ -339,7 +336,7 @@ class Customer(models.Model):
         return Q(**{f"{field}__gte": prefix, f"{field}__lt": prefix + "\U0010ffff"})
 
 
-class Relation(models.Model):
+class Relation(SourceRecord):
     """关联关系 (source relation, full). The other party is a customer (`related_customer`) or,
     when not a customer, a person known only by ID number (a protected value: cipher, digest,
     mask). Key: customer + relation type + related customer, or + related ID when there is no
@@ -360,9 +357,6 @@ class Relation(models.Model):
     related_id_no_cipher = models.TextField("关联证件号码密文", blank=True, editable=False)
     related_id_no_digest = models.CharField("关联证件号码索引", max_length=64, blank=True, editable=False)
     related_id_no_masked = models.CharField("关联证件号码", max_length=40, blank=True, editable=False)
-    first_seen = models.DateField("首次出现数据日期")
-    last_seen = models.DateField("最近出现数据日期")
-    closed_at = models.DateField("关闭数据日期", null=True, blank=True)
 
     class Meta:
         verbose_name = verbose_name_plural = "关联关系"

@@ -436,8 +436,8 @@ class CreditFactory:
                 purpose, expiry = "营销", end + timedelta(days=rng.randint(30, 700))
             elif r < 0.7:
                 purpose, expiry = "贷前审查", end + timedelta(days=rng.randint(30, 365))
-            elif r < 0.85:
-                purpose, expiry = "营销", report + timedelta(days=rng.randint(1, (end - report).days))
+            elif r < 0.85 and (end - report).days >= 2:
+                purpose, expiry = "营销", report + timedelta(days=rng.randint(1, (end - report).days - 1))
             else:
                 purpose, expiry = "担保资格审查", end + timedelta(days=rng.randint(30, 365))
             plan.bureau.append((report, self._report(p, plan, report, other, False, purpose, report, expiry)))

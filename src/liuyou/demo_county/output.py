@@ -4,6 +4,7 @@ control file with the row count beside each, and the manifest."""
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
 from datetime import date
@@ -86,12 +87,19 @@ class _Sink:
         self.handle.close()
 
 
+_OUR_FILE = re.compile(r"^(?:(?:" + "|".join(HEADERS) + r")_\d{8}\.(?:csv|ok)|manifest\.json)$")
+
+
 class Output:
     """All open files of one run, keyed by source and data date."""
 
     def __init__(self, out_dir: Path) -> None:
         self.out_dir = out_dir
         out_dir.mkdir(parents=True, exist_ok=True)
+        # Files of an earlier run (another end date or N) would otherwise be imported too.
+        for old in out_dir.iterdir():
+            if _OUR_FILE.match(old.name):
+                old.unlink()
         self._sinks: dict[tuple[str, date], _Sink] = {}
 
     def open(self, source: str, data_date: date) -> _Sink:

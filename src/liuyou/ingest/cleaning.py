@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 # Full-width digits and Latin letters fold to half-width. Full-width punctuation stays:
 # （） and ，are ordinary in Chinese names and addresses.
 _FOLD: dict[int, int | None] = {
@@ -11,6 +13,8 @@ _FOLD: dict[int, int | None] = {
 }
 _FOLD[ord("\t")] = None  # tabs are noise wherever they appear
 _FOLD[0xFEFF] = None  # a stray BOM inside a cell
+# Most cells need no folding; one regex search is cheaper than a translate.
+_NEEDS_FOLD = re.compile("[\t\ufeff\uff10-\uff19\uff21-\uff3a\uff41-\uff5a]")
 
 # str.strip() without arguments strips Unicode whitespace, the full-width space U+3000 too.
 
@@ -20,8 +24,10 @@ def clean_value(value: str | None) -> str:
     text marker, which may itself sit behind spaces)."""
     if not value:
         return ""
-    text = value.translate(_FOLD).strip()
-    if text.startswith("'"):
+    if _NEEDS_FOLD.search(value):
+        value = value.translate(_FOLD)
+    text = value.strip()
+    if text[:1] == "'":
         text = text[1:].strip()
     return text
 

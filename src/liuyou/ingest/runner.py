@@ -16,12 +16,14 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
+from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
 from liuyou.core import audit
 from liuyou.ingest import control, loaders, reader
 from liuyou.ingest import mapping as mapping_mod
+from liuyou.ingest.cleaning import clean_value
 from liuyou.ingest.loaders.base import LoadContext, LoadResult
 from liuyou.ingest.models import ImportRun, RunStatus
 from liuyou.ingest.rejects import RejectWriter, path_for
@@ -166,7 +168,7 @@ def _run(
         note = "未识别的列（未导入）：" + "、".join(layout.unknown)
         run.message = "；".join(m for m in (run.message, note) if m)
         _say(opts, note)
-    writer = RejectWriter(path_for(path, opts.reject_dir), layout.headers)
+    writer = RejectWriter(path_for(path, _reject_dir(opts, run)), layout.headers)
     try:
         counts = _Counts()
         rows = _valid_rows(records, layout, source, validator, writer, counts, opts)
@@ -179,6 +181,7 @@ def _run(
                     actor=opts.user,
                     reject=lambda row, problems: writer.write(row.line_no, row.raw, problems),
                     latest=latest,
+                    present_keys=counts.keys,
                 )
                 result = loader.load(rows, ctx)
             run.reject_file = str(writer.path)
@@ -192,8 +195,17 @@ def _run(
         writer.close()
 
 
+def _reject_dir(opts: Options, run: ImportRun) -> Path | None:
+    """Beside the input for the CLI; an upload's under var/imports/<run id>/."""
+    if opts.reject_dir is not None or opts.channel == "cli":
+        return opts.reject_dir
+    return Path(settings.VAR_DIR) / "imports" / str(run.pk)
+
+
 class _Counts:
-    read = 0
+    def __init__(self) -> None:
+        self.read = 0
+        self.keys: set[Any] = set()
 
 
 def _open(path: Path, source: Source, mapping: mapping_mod.Mapping) -> tuple[reader.Layout, Iterator]:
@@ -214,6 +226,9 @@ def _valid_rows(
 ) -> Iterator[Row]:
     """Rows that passed every check; the others go straight to the reject file."""
     index = layout.index()
+    plan = validator.plan(index)
+    key_at = [index[source.column(k).header] for k in source.keys]
+    single = len(key_at) == 1
     width = len(layout.headers)
     seen: dict[tuple, int] = {}
     try:
@@ -222,11 +237,13 @@ def _valid_rows(
             if counts.read % PROGRESS_EVERY == 0:
                 _say(opts, f"已读取 {counts.read} 行")
             trimmed = reader.trim(cells, width)
+            if len(cells) > max(key_at):
+                raw_key = tuple(clean_value(cells[i]) for i in key_at)
+                counts.keys.add(raw_key[0] if single else raw_key)
             if trimmed is None:
                 writer.write(line_no, cells, [("", f"列数 {len(cells)} 与表头列数 {width} 不一致")])
                 continue
-            raw = {h: trimmed[i] for h, i in index.items()}
-            row, problems = validator.validate(line_no, raw, trimmed)
+            row, problems = validator.validate_cells(line_no, trimmed, plan)
             if not problems:
                 key = key_of(source, row.values)
                 first = seen.setdefault(key, line_no)

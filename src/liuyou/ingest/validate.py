@@ -84,24 +84,34 @@ class RowValidator:
         self.id_columns = [c for c in source.columns if c.type == "id_number" and c.header in present]
         self.require_any = [tuple(source.column(n) for n in group) for group in source.require_any]
 
-    def validate(
-        self, line_no: int, raw: dict[str, str], cells: list[str] | None = None
+    def validate(self, line_no: int, raw: dict[str, str]) -> tuple[Row, list[Problem]]:
+        """`raw`: our header -> text (tests and callers without a file layout)."""
+        headers = [c.header for c, _ in self.columns]
+        plan = self.plan({h: i for i, h in enumerate(headers)})
+        return self.validate_cells(line_no, [raw.get(h) or "" for h in headers], plan)
+
+    def plan(self, index: dict[str, int]) -> list[tuple[int, str, str, bool, Callable[[str], Any]]]:
+        """Per present column: (cell position, our name, header, required, converter)."""
+        return [(index[c.header], c.name, c.header, c.required, conv) for c, conv in self.columns]
+
+    def validate_cells(
+        self, line_no: int, cells: list[str], plan: list[tuple[int, str, str, bool, Callable[[str], Any]]]
     ) -> tuple[Row, list[Problem]]:
-        """`raw`: our header -> text; `cells`: the record in file order (kept for rejects)."""
+        """The hot loop: one record in file order, checked along a prepared plan."""
         values: dict[str, Any] = {}
         problems: list[Problem] = []
-        for column, convert in self.columns:
-            text = clean_value(raw.get(column.header))
+        for i, name, header, required, convert in plan:
+            text = clean_value(cells[i])
             if not text:
-                values[column.name] = None
-                if column.required:
-                    problems.append((column.header, "必填项为空"))
+                values[name] = None
+                if required:
+                    problems.append((header, "必填项为空"))
                 continue
             try:
-                values[column.name] = convert(text)
+                values[name] = convert(text)
             except ConversionError as exc:
-                values[column.name] = None
-                problems.append((column.header, str(exc)))
+                values[name] = None
+                problems.append((header, str(exc)))
         for group in self.require_any:
             if not any(values.get(c.name) for c in group) and not any(
                 h == c.header for h, _ in problems for c in group
@@ -110,7 +120,7 @@ class RowValidator:
         for column in self.id_columns:
             if values.get(column.name):
                 self._check_id(column, values, problems)
-        return Row(line_no, values, cells if cells is not None else list(raw.values())), problems
+        return Row(line_no, values, cells), problems
 
     def _check_id(self, column: Column, values: dict[str, Any], problems: list[Problem]) -> None:
         number = values[column.name]

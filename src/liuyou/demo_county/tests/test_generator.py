@@ -115,6 +115,9 @@ def test_control_files_hold_the_row_count(county):
         text = raw.decode("gb18030") if e.encoding == "GBK" else raw.decode("utf-8-sig")
         rows = list(csv.reader(text.splitlines()))
         assert int((out / e.control_file).read_text()) == len(rows) - 1 == e.rows, e.file
+        # every row has exactly the header's columns: no value carries a stray comma or quote
+        assert {len(r) for r in rows} == {len(rows[0])}, e.file
+        assert text.endswith("\r\n") and "\n" not in text.replace("\r\n", "")
         assert (out / e.control_file).name == e.file.removesuffix(".csv") + ".ok"
 
 
@@ -329,3 +332,45 @@ def test_earlier_snapshot_lets_the_importer_close_departed_customers(county):
     crm_late = {r["客户号"]: r["主办客户经理工号"] for r in latest(out, "crm_customer")}
     changed = sum(1 for c, m in crm_late.items() if c in crm_early and crm_early[c] != m)
     assert changed > 0
+
+
+KEYS = {
+    "org": ("机构号",),
+    "staff": ("工号",),
+    "village": ("村编码",),
+    "core_customer": ("客户号",),
+    "core_deposit": ("账号",),
+    "credit_loan": ("借据号",),
+    "credit_line": ("授信编号",),
+    "guarantee": ("借据号", "担保人客户号"),
+    "bureau": ("客户号", "报告日期"),
+    "txn_monthly": ("客户号", "月份"),
+    "crm_customer": ("客户号",),
+    "relation": ("客户号", "关联客户号", "关联证件号码", "关系类型"),
+}
+
+
+def test_keys_are_unique_within_every_file_and_across_incremental_files(county):
+    out, manifest = county
+    assert set(KEYS) == {e.source for e in manifest.files}
+    incremental: dict[str, set[tuple[str, ...]]] = {"bureau": set(), "txn_monthly": set()}
+    for e in manifest.files:
+        keys = [tuple(r[k] for k in KEYS[e.source]) for r in read(out / e.file)]
+        assert len(keys) == len(set(keys)), e.file
+        if e.source in incremental:
+            assert not incremental[e.source] & set(keys), e.file
+            incremental[e.source] |= set(keys)
+    for e in manifest.files:
+        if e.source == "txn_monthly":
+            assert {r["月份"] for r in read(out / e.file)} == {e.data_date[:7]}
+
+
+def test_files_of_an_earlier_run_are_replaced(tmp_path):
+    stale = tmp_path / "core_deposit_20990131.csv"
+    stale.write_text("old", encoding="utf-8")
+    keep = tmp_path / "notes.txt"
+    keep.write_text("mine", encoding="utf-8")
+    manifest = generate(out_dir=tmp_path, customers=50, seed=1, end_date=END)
+    assert not stale.exists() and keep.exists()
+    names = {p.name for p in tmp_path.iterdir()} - {"notes.txt", "manifest.json"}
+    assert names == {e.file for e in manifest.files} | {e.control_file for e in manifest.files}

@@ -21,6 +21,10 @@ class LoadContext:
     reject: Callable[[Row, list[Problem]], None]
     # False when a later data date was loaded already: history only, current state untouched.
     latest: bool = True
+    # The cleaned key text of every record of the file, rejected ones included (a plain
+    # string for single-column keys, a tuple of strings otherwise). Full-file closing spares
+    # these: a row rejected for a bad phone number does not mean the person left.
+    present_keys: set[Any] = field(default_factory=set)
 
 
 @dataclass

@@ -69,7 +69,12 @@ class OrgLoader:
         Org.objects.bulk_update(changed, FIELDS, batch_size=500)
 
         closing = [
-            o for o in existing.values() if o.kind in EXTRACT_KINDS and o.is_active and o.code not in by_code
+            o
+            for o in existing.values()
+            if o.kind in EXTRACT_KINDS
+            and o.is_active
+            and o.code not in by_code
+            and o.code not in ctx.present_keys
         ]
         Org.objects.filter(pk__in=[o.pk for o in closing]).update(is_active=False, updated_at=now)
         result.closed = len(closing)

@@ -46,7 +46,8 @@ class StaffLoader:
             self._upsert(valid, orgs, result, leavers, now, unusable)
 
         active = User.objects.filter(status=UserStatus.ACTIVE, is_service_account=False)
-        missing = [pk for pk, no in active.values_list("pk", "staff_no") if no not in seen]
+        present = seen | ctx.present_keys
+        missing = [pk for pk, no in active.values_list("pk", "staff_no") if no not in present]
         for i in range(0, len(missing), CHUNK):
             User.objects.filter(pk__in=missing[i : i + CHUNK]).update(
                 status=UserStatus.LEFT, is_active=False, updated_at=now

@@ -175,3 +175,17 @@ def test_human_summary_without_json(tmp_path, bank, capsys):
     path = write_csv(tmp_path / "staff_20250301.csv", STAFF_HEADER, [GOOD])
     out = call(capsys, "staff", path)
     assert "读取 1 行，新增 1，更新 0，未变化 0，拒绝 0" in out.out
+
+
+def test_an_upload_writes_its_reject_file_under_var_imports(tmp_path, bank, settings):
+    from .helpers import run
+
+    settings.VAR_DIR = tmp_path / "var"
+    path = write_csv(
+        tmp_path / "staff_20250301.csv", STAFF_HEADER, [GOOD, ["", "x", "101", "", "", "", "在职", ""]]
+    )
+    result = run("staff", path, channel="upload")
+    assert result.reject_file == str(
+        tmp_path / "var" / "imports" / str(result.pk) / "staff_20250301.rejects.csv"
+    )
+    assert result.rejected == 1 and result.channel == "upload"

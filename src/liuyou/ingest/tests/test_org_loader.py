@@ -115,3 +115,11 @@ def test_failure_midway_leaves_orgs_as_they_were(tmp_path, bank, monkeypatch):
     assert failed.finished_at is not None and failed.inserted == 0
     assert not (tmp_path / "org_20250301.rejects.csv").exists()
     assert OperationLog.objects.filter(action="ingest.run", result="failure").count() == 1
+
+
+def test_a_rejected_org_row_does_not_close_the_org(tmp_path, bank):
+    rows = [r[:] for r in BANK_ORGS]
+    rows[3] = ["200", "东河支行", "000", "分行", ""]  # bad kind: rejected
+    r = run("org", org_file(tmp_path, rows))
+    assert (r.rejected, r.closed) == (1, 0)
+    assert Org.objects.get(code="200").is_active

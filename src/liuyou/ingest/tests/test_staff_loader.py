@@ -159,3 +159,15 @@ def test_older_data_date_is_refused_for_a_source_without_history(tmp_path, bank)
     with pytest.raises(runner.Refused, match="早于已导入的最新数据日期"):
         run("staff", staff_file(tmp_path, [["0001", "张三改", "101", "", "", "", "在职", ""]]))
     assert User.objects.get(staff_no="0001").name == "张三"
+
+
+def test_a_rejected_row_does_not_close_its_person(tmp_path, make_user):
+    user = make_user("7006", "account_manager")
+    rows = everyone(make_user)
+    for row in rows:
+        if row[0] == "7006":
+            row[4] = "12345"  # a bad phone number rejects the row
+    r = run("staff", staff_file(tmp_path, rows))
+    assert r.rejected == 1 and r.closed == 0
+    user.refresh_from_db()
+    assert user.status == "active" and user.is_active
