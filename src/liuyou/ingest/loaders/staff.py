@@ -5,6 +5,8 @@ administrator (三员分立), and a password is set when the account is handed o
 of staff marked 离职 loses the login at once (is_active False, every session ended). Someone
 marked 在职 again gets the status back but not the login: enabling is an administrator's act.
 Service accounts are never closed by the staff file (they are not staff).
+Grids are not in HR's org extract: someone the app placed in a grid keeps that grid while the
+extract names the grid's own branch or outlet (the app's refinement, not a change of post).
 入职日期 is validated but not stored: the user model has no such column yet.
 """
 
@@ -19,7 +21,7 @@ from django.utils import timezone
 from liuyou.ingest.loaders.base import LoadContext, LoadResult, batches
 from liuyou.ingest.validate import Row
 from liuyou.system import sessions
-from liuyou.system.models import Org, User, UserSession, UserStatus
+from liuyou.system.models import Org, OrgKind, User, UserSession, UserStatus
 
 FIELDS = ("name", "org_id", "position", "phone", "wecom_userid", "status", "is_active")
 OPTIONAL = ("position", "phone", "wecom_userid")
@@ -29,6 +31,7 @@ CHUNK = 500
 class StaffLoader:
     def load(self, rows: Iterable[Row], ctx: LoadContext) -> LoadResult:
         orgs = dict(Org.objects.values_list("code", "pk"))
+        self.grid_parent = dict(Org.objects.filter(kind=OrgKind.GRID).values_list("pk", "parent_id"))
         result = LoadResult()
         seen: set[str] = set()
         leavers: list[int] = []
@@ -78,6 +81,8 @@ class StaffLoader:
             # Optional columns the file leaves out keep their current values.
             target |= {f: v[f] or "" for f in OPTIONAL if f in v}
             user = existing.get(v["staff_no"])
+            if user is not None and self.grid_parent.get(user.org_id) == target["org_id"]:
+                target["org_id"] = user.org_id
             if user is None:
                 new.append(
                     User(

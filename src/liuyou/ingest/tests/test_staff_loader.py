@@ -171,3 +171,16 @@ def test_a_rejected_row_does_not_close_its_person(tmp_path, make_user):
     assert r.rejected == 1 and r.closed == 0
     user.refresh_from_db()
     assert user.status == "active" and user.is_active
+
+
+def test_a_grid_placement_made_in_the_app_survives_the_extract(tmp_path, bank, make_user):
+    specialist = make_user("0003", "service_specialist", org=bank.g1)  # the app placed them in a grid
+    rows = [[u[0], u[1], u[2], "", "", "", "在职", ""] for u in everyone(make_user) if u[0] != "0003"]
+    rows.append(["0003", specialist.name, "100", "", "", "", "在职", ""])  # HR names the grid's branch
+    run("staff", staff_file(tmp_path, rows))
+    specialist.refresh_from_db()
+    assert specialist.org_id == bank.g1.pk
+    rows[-1][2] = "200"  # HR moves them to another branch: the extract wins
+    run("staff", staff_file(tmp_path, rows, name="staff_20250302.csv"))
+    specialist.refresh_from_db()
+    assert specialist.org_id == bank.b2.pk
