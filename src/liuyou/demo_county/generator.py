@@ -178,6 +178,8 @@ def _write_org(out: Output, bank: BankView, end: date) -> None:
     sink = out.open("org", end)
     towns = {b.code: b.town for b in bank.branches}
     for k, (code, name, parent, kind) in enumerate(bank.orgs):
+        if kind == "网格":
+            continue  # grids are managed in the app, not by the core system's org extract
         town = towns.get(code) or towns.get(parent or "", "")
         township = "城关街道" if town == "城关" else f"{town}镇"
         street = "政府街" if k % 2 else "中心大街"
@@ -221,9 +223,11 @@ def _write_villages(out: Output, villages, end: date) -> None:
 
 
 def _bad_village(sink, rng: random.Random) -> None:
-    # An 11-digit code: a digit lost in a spreadsheet.
-    sink.add(["37072510320", "新建村", "东河镇", "120", "380", "118.900000", "36.700000", "02G1"])
-    sink.bad_rows.append({"行号": sink.rows + 1, "列名": "村编码", "原因": "村编码不是12位数字"})
+    # A hand-edited row: a digit of the code lost in a spreadsheet, households typed as text.
+    sink.add(["37072510320", "新建村", "东河镇", "约120户", "380", "118.900000", "36.700000", "02G1"])
+    sink.bad_rows.append(
+        {"行号": sink.rows + 1, "列名": "村编码；户数", "原因": "村编码不是12位数字；户数不是整数"}
+    )
 
 
 def _customer_row(p: Person, address: str) -> list[str]:
