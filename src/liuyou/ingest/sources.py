@@ -2,7 +2,8 @@
 
 The reader, the validator, the loaders and the demo generator all read these specs; a
 column is never described anywhere else. Headers are the Chinese names the bank sends;
-`name` is ours. Value maps turn the bank's words into our stored codes.
+`name` is ours. Value maps turn the bank's words into our stored codes, which are the
+glossary's names and the customers models' choices (a test keeps the two in step).
 """
 
 from __future__ import annotations
@@ -89,22 +90,22 @@ ID_TYPES = {
 }
 RESIDENT_ID_TYPES = frozenset({"resident_id", "household_register"})
 PRODUCT_KIND = {"活期": "demand", "定期": "time"}
-GUARANTEE_KIND = {"信用": "credit", "保证": "guaranteed", "抵押": "mortgage", "质押": "pledge"}
+GUARANTEE_KIND = {"信用": "credit", "保证": "guaranty", "抵押": "mortgage", "质押": "pledge"}
 LOAN_STATUS = {"正常": "normal", "逾期": "overdue", "结清": "cleared", "核销": "written_off"}
 SEGMENTS = {
     "农户": "farmer",
-    "个体工商户": "sole_trader",
+    "个体工商户": "individual_business",
     "外出务工人员": "migrant_worker",
     "上班族": "salaried",
-    "小微企业": "small_business",
+    "小微企业": "small_enterprise",
 }
 RELATION_KIND = {
     "配偶": "spouse",
     "父母": "parent",
     "子女": "child",
-    "同户": "household",
+    "同户": "same_household",
     "担保": "guarantor",
-    "实际控制人": "controller",
+    "实际控制人": "actual_controller",
     "关联企业": "related_enterprise",
 }
 
