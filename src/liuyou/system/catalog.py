@@ -169,6 +169,33 @@ DICTS: dict[str, tuple[str, list[tuple[str, str]]]] = {
         [("credit", "信用"), ("guaranty", "保证"), ("mortgage", "抵押"), ("pledge", "质押")],
     ),
     "log_result": ("操作结果", [("success", "成功"), ("failure", "失败")]),
+    # The customer library's coded columns (their codes are the customers models' choices).
+    "relation_type": (
+        "关系类型",
+        [
+            ("spouse", "配偶"),
+            ("parent", "父母"),
+            ("child", "子女"),
+            ("same_household", "同户"),
+            ("guarantor", "担保"),
+            ("actual_controller", "实际控制人"),
+            ("related_enterprise", "关联企业"),
+        ],
+    ),
+    "deposit_product": ("存款产品类型", [("demand", "活期"), ("time", "定期")]),
+    "account_status": (
+        "账户状态",
+        [("normal", "正常"), ("frozen", "冻结"), ("dormant", "久悬"), ("closed", "销户")],
+    ),
+    "loan_status": (
+        "借据状态",
+        [("normal", "正常"), ("overdue", "逾期"), ("cleared", "结清"), ("written_off", "核销")],
+    ),
+    "credit_line_status": (
+        "授信状态",
+        [("active", "有效"), ("frozen", "冻结"), ("expired", "到期"), ("terminated", "终止")],
+    ),
+    "manager_role": ("管户角色", [("primary", "主办"), ("assisting", "协办")]),
 }
 
 
