@@ -21,7 +21,7 @@ from django.utils import timezone
 from liuyou.ingest.loaders.base import LoadContext, LoadResult, batches
 from liuyou.ingest.validate import Row
 from liuyou.system import sessions
-from liuyou.system.models import Org, OrgKind, User, UserSession, UserStatus
+from liuyou.system.models import DictItem, Org, OrgKind, User, UserSession, UserStatus
 
 FIELDS = ("name", "org_id", "position", "phone", "wecom_userid", "status", "is_active")
 OPTIONAL = ("position", "phone", "wecom_userid")
@@ -32,6 +32,11 @@ class StaffLoader:
     def load(self, rows: Iterable[Row], ctx: LoadContext) -> LoadResult:
         orgs = dict(Org.objects.values_list("code", "pk"))
         self.grid_parent = dict(Org.objects.filter(kind=OrgKind.GRID).values_list("pk", "parent_id"))
+        # HR writes the post's name (客户经理); we store the `position` dictionary's code when
+        # the name is one of its labels, and a post the dictionary lacks as written.
+        self.positions = dict(
+            DictItem.objects.filter(dict_type__code="position").values_list("label", "value")
+        )
         result = LoadResult()
         seen: set[str] = set()
         leavers: list[int] = []
@@ -80,6 +85,8 @@ class StaffLoader:
             target: dict[str, Any] = {"name": v["name"], "org_id": orgs[v["org_code"]], "status": v["status"]}
             # Optional columns the file leaves out keep their current values.
             target |= {f: v[f] or "" for f in OPTIONAL if f in v}
+            if target.get("position"):
+                target["position"] = self.positions.get(target["position"], target["position"])
             user = existing.get(v["staff_no"])
             if user is not None and self.grid_parent.get(user.org_id) == target["org_id"]:
                 target["org_id"] = user.org_id

@@ -44,7 +44,7 @@ def test_new_staff_get_no_password_and_no_role(tmp_path, bank):
     assert (zs.name, zs.org_id, zs.position, zs.phone, zs.wecom_userid) == (
         "张三",
         bank.o1.pk,
-        "客户经理",
+        "account_manager",  # the `position` dictionary's code for 客户经理
         "13812345678",
         "zhangsan",
     )
@@ -184,3 +184,8 @@ def test_a_grid_placement_made_in_the_app_survives_the_extract(tmp_path, bank, m
     run("staff", staff_file(tmp_path, rows, name="staff_20250302.csv"))
     specialist.refresh_from_db()
     assert specialist.org_id == bank.b2.pk
+
+
+def test_a_post_missing_from_the_dictionary_is_kept_as_written(tmp_path, bank):
+    run("staff", staff_file(tmp_path, [["0004", "周六", "101", "大堂经理", "", "", "在职", ""]]))
+    assert User.objects.get(staff_no="0004").position == "大堂经理"
