@@ -41,8 +41,8 @@ demo: install
 	$(BIN)/liuyou demo --host $(HOST) --port $(PORT) $(DEMO_ARGS)
 
 lint: install-dev
-	$(BIN)/ruff check src tests bench
-	$(BIN)/ruff format --check src tests bench
+	$(BIN)/ruff check src tests bench conftest.py
+	$(BIN)/ruff format --check src tests bench conftest.py
 
 typecheck: install-dev
 	$(BIN)/mypy

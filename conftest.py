@@ -31,8 +31,14 @@ def make_user(bank):
     def make(staff_no: str, *role_codes: str, org=None, password: str = PASSWORD, must_change: bool = False):
         roles = list(Role.objects.filter(code__in=role_codes))
         assert len(roles) == len(role_codes), f"unknown role in {role_codes}"
-        return services.create_user(staff_no=staff_no, name=f"用户{staff_no}", org=org or bank.hq,
-                                    password=password, roles=roles, must_change_password=must_change)
+        return services.create_user(
+            staff_no=staff_no,
+            name=f"用户{staff_no}",
+            org=org or bank.hq,
+            password=password,
+            roles=roles,
+            must_change_password=must_change,
+        )
 
     return make
 
@@ -57,14 +63,35 @@ def make_customer(bank):
     from liuyou.core import pii
     from liuyou.customers.models import Customer
 
-    def make(customer_no: str, *, name: str = "张三", org=None, grid=None, manager=None,
-             id_no: str = "", phone: str = "", customer_type: str = "individual", segment: str = "farmer"):
+    def make(
+        customer_no: str,
+        *,
+        name: str = "张三",
+        org=None,
+        grid=None,
+        manager=None,
+        id_no: str = "",
+        phone: str = "",
+        customer_type: str = "individual",
+        segment: str = "farmer",
+    ):
         id_c, id_d, id_m = pii.protect(id_no, "id")
         ph_c, ph_d, ph_m = pii.protect(phone, "phone")
         return Customer.objects.create(
-            customer_no=customer_no, name=name, customer_type=customer_type, id_type="resident_id" if id_no else "",
-            id_no_cipher=id_c, id_no_digest=id_d, id_no_masked=id_m, phone_cipher=ph_c, phone_digest=ph_d,
-            phone_masked=ph_m, segment=segment, org=org or bank.o1, grid=grid, manager=manager,
+            customer_no=customer_no,
+            name=name,
+            customer_type=customer_type,
+            id_type="resident_id" if id_no else "",
+            id_no_cipher=id_c,
+            id_no_digest=id_d,
+            id_no_masked=id_m,
+            phone_cipher=ph_c,
+            phone_digest=ph_d,
+            phone_masked=ph_m,
+            segment=segment,
+            org=org or bank.o1,
+            grid=grid,
+            manager=manager,
         )
 
     return make
