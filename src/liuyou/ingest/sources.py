@@ -162,8 +162,8 @@ _add(
         "行政村/社区",
         (
             C("村编码", "code", required=True, max_length=12),
-            C("村名称", "name", required=True, max_length=100),
-            C("乡镇", "township", max_length=100),
+            C("村名称", "name", required=True, max_length=60),
+            C("乡镇", "township", max_length=60),
             C("户数", "households", "integer"),
             C("人口", "population", "integer"),
             C("经度", "longitude", "decimal"),

@@ -16,7 +16,11 @@ def get(source: str) -> Loader | None:
         from liuyou.ingest.loaders.staff import StaffLoader
 
         return StaffLoader()
+    if source == "village":
+        from liuyou.ingest.loaders.village import VillageLoader
+
+        return VillageLoader()
     return None
 
 
-READY = frozenset({"org", "staff"})
+READY = frozenset({"org", "staff", "village"})

@@ -111,7 +111,7 @@ def test_refusals_exit_non_zero_with_a_chinese_message(tmp_path, bank, capsys):
     path = write_csv(tmp_path / "staff_20250301.csv", STAFF_HEADER, [GOOD])
     assert "未知的数据源：nosuch" in refused(capsys, "nosuch", path)
     assert "文件不存在" in refused(capsys, "staff", tmp_path / "staff_20250309.csv")
-    assert "该数据源的入库程序尚未上线" in refused(capsys, "village", path)
+    assert "该数据源的入库程序尚未上线" in refused(capsys, "core_customer", path)
     nodate = write_csv(tmp_path / "staff.csv", STAFF_HEADER, [GOOD])
     assert "无法确定数据日期" in refused(capsys, "staff", nodate)
     missing = write_csv(tmp_path / "staff_20250303.csv", ["工号", "姓名"], [["1", "2"]])
@@ -129,7 +129,7 @@ def test_data_date_option_wins_over_the_file_name(tmp_path, bank, capsys):
     assert ImportRun.objects.get().data_date.isoformat() == "2025-04-30"
 
 
-def test_validate_only_for_a_source_without_a_loader(tmp_path, capsys, db):
+def test_validate_only_checks_and_loads_nothing(tmp_path, capsys, db):
     header = ["村编码", "村名称", "户数", "经度", "纬度"]
     rows = [["410521100001", "东村", "1,203", "114.35", "36.1"], ["410521100002", "", "多", "", ""]]
     path = write_csv(tmp_path / "village_20250301.csv", header, rows)
