@@ -29,6 +29,8 @@ class VillageLoader:
     def load(self, rows: Iterable[Row], ctx: LoadContext) -> LoadResult:
         serving = dict(Org.objects.filter(kind__in=SERVING_KINDS, is_active=True).values_list("code", "pk"))
         result = LoadResult()
+        if ctx.data_date is None:  # the runner refuses a file without one; closing needs it
+            raise ValueError("行政村导入须有数据日期")
         day = ctx.data_date
         seen: set[str] = set()
         for batch in batches(rows):
