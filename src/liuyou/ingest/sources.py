@@ -2,8 +2,8 @@
 
 The reader, the validator, the loaders and the demo generator all read these specs; a
 column is never described anywhere else. Headers are the Chinese names the bank sends;
-`name` is ours. Value maps turn the bank's words into our stored codes, which are the
-glossary's names and the customers models' choices (a test keeps the two in step).
+`name` is ours. Value maps turn the bank's words into our stored codes; where a model's
+choices already pair the Chinese word with the glossary code, the map is derived from them.
 """
 
 from __future__ import annotations
@@ -11,6 +11,11 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from functools import cached_property
 from typing import Literal
+
+from django.db.models import TextChoices
+
+from liuyou.customers import models as cm
+from liuyou.system.models import UserStatus
 
 ColumnType = Literal[
     "text",
@@ -74,9 +79,15 @@ class Source:
 
 BOOL: ColumnType = "boolean"
 
+
+def words_to_codes(choices: type[TextChoices]) -> dict[str, str]:
+    """The bank writes a model choice's Chinese label; we store its code."""
+    return {str(label): value for value, label in choices.choices}
+
+
 ORG_KIND = {"总行": "head_office", "支行": "branch", "网点": "outlet"}
-STAFF_STATUS = {"在职": "active", "离职": "left"}
-CUSTOMER_KIND = {"个人": "individual", "企业": "enterprise"}
+STAFF_STATUS = words_to_codes(UserStatus)
+CUSTOMER_KIND = words_to_codes(cm.CustomerType)
 SEX = {"男": "M", "女": "F", "1": "M", "2": "F", "M": "M", "F": "F"}
 # 居民身份证 and 户口簿 both carry the resident ID number (GB 11643) and are checked as such.
 ID_TYPES = {
@@ -89,25 +100,11 @@ ID_TYPES = {
     "外国人永久居留身份证": "foreign_permanent",
 }
 RESIDENT_ID_TYPES = frozenset({"resident_id", "household_register"})
-PRODUCT_KIND = {"活期": "demand", "定期": "time"}
-GUARANTEE_KIND = {"信用": "credit", "保证": "guaranty", "抵押": "mortgage", "质押": "pledge"}
-LOAN_STATUS = {"正常": "normal", "逾期": "overdue", "结清": "cleared", "核销": "written_off"}
-SEGMENTS = {
-    "农户": "farmer",
-    "个体工商户": "individual_business",
-    "外出务工人员": "migrant_worker",
-    "上班族": "salaried",
-    "小微企业": "small_enterprise",
-}
-RELATION_KIND = {
-    "配偶": "spouse",
-    "父母": "parent",
-    "子女": "child",
-    "同户": "same_household",
-    "担保": "guarantor",
-    "实际控制人": "actual_controller",
-    "关联企业": "related_enterprise",
-}
+PRODUCT_KIND = words_to_codes(cm.DepositProduct)
+GUARANTEE_KIND = words_to_codes(cm.GuaranteeType)
+LOAN_STATUS = words_to_codes(cm.LoanStatus)
+SEGMENTS = words_to_codes(cm.Segment)
+RELATION_KIND = words_to_codes(cm.RelationType)
 
 
 def C(header: str, name: str, type: ColumnType = "text", **kw: object) -> Column:  # noqa: N802
