@@ -24,7 +24,20 @@ class Section:
 
 MENU: list[Section] = [
     Section("工作台", [Item("我的工作台", "/", None, "house")]),
-    Section("客户", [Item("客户信息库", "/customers/", "customer:view", "people")]),
+    Section(
+        "客户",
+        [
+            Item("客户信息库", "/customers/", "customer:view", "people"),
+            Item("脱管客户", "/customers/orphans/", "customer:assign", "person-exclamation"),
+        ],
+    ),
+    Section(
+        "数据导入",
+        [
+            Item("上传导入", "/imports/", "import:run", "cloud-upload"),
+            Item("导入记录", "/imports/runs/", "import:view", "clock-history"),
+        ],
+    ),
     Section(
         "系统管理",
         [

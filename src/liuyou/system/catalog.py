@@ -15,6 +15,9 @@ PERMISSIONS: list[tuple[str, str, str]] = [
     ("customer:view", "查看客户", "客户"),
     ("customer:export", "导出客户", "客户"),
     ("pii:view", "查看完整证件号与手机号", "客户"),
+    ("customer:assign", "调整客户经理、查看脱管客户", "客户"),
+    ("import:view", "查看数据导入记录", "数据导入"),
+    ("import:run", "上传并导入源系统文件", "数据导入"),
     ("org:view", "查看机构", "系统管理"),
     ("org:manage", "维护机构", "系统管理"),
     ("user:view", "查看用户", "系统管理"),
@@ -39,7 +42,7 @@ ROLES: dict[str, tuple[str, str, list[str], str]] = {
     "branch_head": (
         "支行行长",
         "org_and_below",
-        [*CUSTOMER_READ, "customer:export", "pii:view"],
+        [*CUSTOMER_READ, "customer:export", "customer:assign", "pii:view"],
         "本支行及下辖网点、网格",
     ),
     "task_force_lead": ("专班负责人", "team", [*CUSTOMER_READ, "pii:view"], "专班成员与专班村的客户"),
@@ -59,7 +62,15 @@ ROLES: dict[str, tuple[str, str, list[str], str]] = {
     "hq_admin": (
         "总行管理员",
         "all",
-        [*CUSTOMER_READ, "customer:export", "dict:view", "dict:manage"],
+        [
+            *CUSTOMER_READ,
+            "customer:export",
+            "customer:assign",
+            "dict:view",
+            "dict:manage",
+            "import:view",
+            "import:run",
+        ],
         "全行，业务配置",
     ),
     "system_admin": (
