@@ -294,6 +294,9 @@ class Customer(models.Model):
     refused_marketing_at = models.DateField("拒绝营销数据日期", null=True, blank=True)
     remark = models.CharField("备注", max_length=500, blank=True)
     crm_data_date = models.DateField("客户管理系统数据日期", null=True, blank=True)
+    # The data date of the first full CRM file that no longer held the customer; the CRM
+    # columns keep their last values (the core system, not the CRM, says whether they exist).
+    crm_closed_at = models.DateField("客户管理系统关闭数据日期", null=True, blank=True)
     # derived from the relation source
     household = models.ForeignKey(
         Household, verbose_name="户", null=True, blank=True, on_delete=models.SET_NULL, related_name="members"
@@ -334,6 +337,69 @@ class Customer(models.Model):
         """Names starting with `prefix` as a range on the name column, which the b-tree index
         serves on SQLite and PostgreSQL alike (LIKE and UPPER(...) LIKE do not always)."""
         return Q(**{f"{field}__gte": prefix, f"{field}__lt": prefix + "\U0010ffff"})
+
+
+class CustomerAlias(models.Model):
+    """A second customer number of a customer: the core system holds two 客户号 for one ID
+    number or credit code. The first number the library saw stays the customer; the other
+    is an alias, and every extract that names it (deposits, loans, CRM...) lands on the same
+    customer. Recorded with an IdentityConflict, never merged silently."""
+
+    alias_no = models.CharField("别名客户号", max_length=32)
+    customer = models.ForeignKey(
+        Customer, verbose_name="客户", on_delete=models.PROTECT, related_name="aliases"
+    )
+    source = models.CharField("来源", max_length=32)
+    data_date = models.DateField("数据日期")
+    created_at = models.DateTimeField("记录时间", auto_now_add=True)
+
+    class Meta:
+        ordering = ["alias_no"]
+        verbose_name = verbose_name_plural = "客户号别名"
+        constraints = [models.UniqueConstraint(fields=["alias_no"], name="customer_alias_unique_no")]
+
+    def __str__(self) -> str:
+        return f"{self.alias_no} → {self.customer_id}"
+
+
+class IdentityConflict(models.Model):
+    """A fact two extracts (or two rows) state differently about one customer. The value
+    kept is the master's (core system for identity and profile, CRM for segment and
+    managers); the other is recorded here for the data owners to correct at the source."""
+
+    run = models.ForeignKey(
+        "ingest.ImportRun",
+        verbose_name="导入批次",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="conflicts",
+    )
+    source = models.CharField("数据源", max_length=32)
+    line_no = models.PositiveIntegerField("行号", null=True, blank=True)
+    customer_no = models.CharField("客户号", max_length=32)
+    customer = models.ForeignKey(
+        Customer,
+        verbose_name="客户",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="identity_conflicts",
+    )
+    field = models.CharField("字段", max_length=40)
+    kept = models.CharField("保留值", max_length=200, blank=True)
+    other = models.CharField("冲突值", max_length=200, blank=True)
+    reason = models.CharField("说明", max_length=200)
+    data_date = models.DateField("数据日期")
+    created_at = models.DateTimeField("记录时间", auto_now_add=True)
+
+    class Meta:
+        ordering = ["-id"]
+        verbose_name = verbose_name_plural = "客户信息冲突"
+        indexes = [models.Index(fields=["customer_no"], name="identity_conflict_no_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.customer_no} {self.field}"
 
 
 class Relation(SourceRecord):

@@ -25,6 +25,8 @@ class LoadContext:
     # string for single-column keys, a tuple of strings otherwise). Full-file closing spares
     # these: a row rejected for a bad phone number does not mean the person left.
     present_keys: set[Any] = field(default_factory=set)
+    # The ImportRun being loaded, for the rows a loader records about it (identity conflicts).
+    run_id: int | None = None
 
 
 @dataclass
