@@ -21,6 +21,7 @@ from liuyou.system.models import Org, PasswordHistory, Role, User
 
 DEMO_PASSWORD = "Liuyou@2026"
 DEFAULT_SEED = 2026
+DEFAULT_CUSTOMERS = 20_000
 HEAD_OFFICE_CODE = "000"
 HEAD_OFFICE_NAME = "县农商银行总行"
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import unicodedata
+from pathlib import Path
 from typing import Any
 
 from django.conf import settings
@@ -11,7 +12,7 @@ from django.core.management.base import BaseCommand, CommandParser
 from django.db import transaction
 
 from liuyou.system.catalog import ROLES
-from liuyou.system.demo import DEFAULT_SEED, DemoError, build_demo_bank, representative_logins
+from liuyou.system.demo import DEFAULT_CUSTOMERS, DEFAULT_SEED, DemoError, build_demo_bank, representative_logins
 
 
 def _width(text: str) -> int:
@@ -48,20 +49,24 @@ class Command(BaseCommand):
             help=f"随机种子，相同种子生成相同的演示银行，默认 {DEFAULT_SEED}",
         )
         parser.add_argument(
-            "--customers", type=int, default=None, metavar="N", help="演示客户数量（客户信息库上线后生效）"
+            "--customers",
+            type=int,
+            default=DEFAULT_CUSTOMERS,
+            metavar="N",
+            help=f"演示县客户数量，默认 {DEFAULT_CUSTOMERS}；0 表示只建机构与账号",
         )
 
     def handle(self, *args: Any, **options: Any) -> None:
         if settings.PRODUCTION:
             raise CommandError("生产模式（LIUYOU_ENV=production）下不能生成演示数据：演示账号的密码是公开的")
-        if options["customers"] is not None and options["customers"] < 0:
+        if options["customers"] < 0:
             raise CommandError("--customers 不能为负数")
         self.stdout.write("正在迁移数据库…")
         call_command("migrate", interactive=False, verbosity=0)
         self.stdout.write("正在生成演示银行…")
         try:
             with transaction.atomic():
-                result = build_demo_bank(seed=options["seed"], customers=options["customers"] or 0)
+                result = build_demo_bank(seed=options["seed"], customers=options["customers"])
         except DemoError as exc:
             raise CommandError(str(exc)) from exc
 
@@ -69,8 +74,8 @@ class Command(BaseCommand):
             f"演示银行：{result.orgs_total} 个机构、{result.users_total} 个用户"
             f"（本次新建机构 {result.orgs_created} 个、用户 {result.users_created} 个）"
         )
-        if options["customers"] is not None:
-            self.stdout.write("客户数据将在客户信息库上线后生成")
+        if options["customers"]:
+            self._county(options["customers"], options["seed"])
         rows = [
             [lg.staff_no, lg.name, lg.role_name, lg.org_name, result.password]
             for lg in representative_logins(result.logins)
@@ -94,3 +99,31 @@ class Command(BaseCommand):
         if options["no_serve"]:
             return
         call_command("serve", host=options["host"], port=options["port"])
+
+    def _county(self, customers: int, seed: int) -> None:
+        """Write the demo county's extracts and import them through the import path."""
+        from liuyou.demo_county import generate
+        from liuyou.demo_county.load import load_county
+
+        out_dir = Path(settings.VAR_DIR) / "extracts"
+        self.stdout.write(f"正在生成演示县源系统文件（{customers} 个客户，种子 {seed}）到 {out_dir} …")
+        manifest = generate(out_dir=out_dir, customers=customers, seed=seed)
+        self.stdout.write(
+            f"已生成 {len(manifest.files)} 个文件、{manifest.total_rows} 行（{manifest.elapsed_seconds:.1f} 秒）；"
+            "正在导入…"
+        )
+        summary = load_county(manifest, progress=lambda text: self.stderr.write(text))
+        loaded = sum(f.loaded for f in summary.files)
+        rejected = sum(f.rejected for f in summary.files)
+        skipped = sum(1 for f in summary.files if f.status == "skipped")
+        self.stdout.write(
+            f"导入完成：{len(summary.files)} 个文件（跳过已导入 {skipped} 个），入库 {loaded} 行，"
+            f"拒绝 {rejected} 行（演示数据中故意放入的错误行），耗时 {summary.seconds:.1f} 秒"
+        )
+        for f in summary.surprises:
+            self.stdout.write(
+                self.style.WARNING(
+                    f"与预期不符：{f.entry.file} 状态 {f.status}，读取 {f.read}/{f.entry.rows}，"
+                    f"拒绝 {f.rejected}（预期 {f.entry.expected_rejects}）{f.message}"
+                )
+            )
