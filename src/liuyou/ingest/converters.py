@@ -28,6 +28,7 @@ _MONTH = re.compile(r"^(\d{4})(?:[-/.]?(\d{1,2})|年(\d{1,2})月)$")
 _AMOUNT = re.compile(r"^[+-]?(?:\d{1,3}(?:,\d{3})+|\d+)(?:\.\d{1,2})?$")
 _DECIMAL = re.compile(r"^[+-]?(?:\d{1,3}(?:,\d{3})+|\d+)(?:\.\d+)?$")
 _INTEGER = re.compile(r"^[+-]?(?:\d{1,3}(?:,\d{3})+|\d+)$")
+_VILLAGE_CODE = re.compile(r"^\d{12}$")
 _PHONE = re.compile(r"^(?:1[3-9]\d{9}|0\d{2,3}-?\d{7,8})$")
 _TRUE = frozenset({"是", "Y", "YES", "1", "TRUE", "T"})
 _FALSE = frozenset({"否", "N", "NO", "0", "FALSE", "F"})
@@ -104,7 +105,15 @@ def to_phone(text: str) -> str:
     return text
 
 
+def to_village_code(text: str) -> str:
+    """村编码: the 12-digit statistical code of a village or community (统计用区划代码)."""
+    if not _VILLAGE_CODE.match(text):
+        raise ConversionError("村编码应为12位数字（统计用区划代码）")
+    return text
+
+
 CONVERTERS: dict[str, Callable[[str], Any]] = {
+    "village_code": to_village_code,
     "date": to_date,
     "month": to_month,
     "amount": to_amount,

@@ -30,6 +30,7 @@ ColumnType = Literal[
     "credit_code",
     "phone",
     "month",
+    "village_code",
 ]
 
 
@@ -158,7 +159,7 @@ _add(
         "village",
         "行政村/社区",
         (
-            C("村编码", "code", required=True, max_length=12),
+            C("村编码", "code", "village_code", required=True),
             C("村名称", "name", required=True, max_length=60),
             C("乡镇", "township", max_length=60),
             C("户数", "households", "integer"),
@@ -186,7 +187,7 @@ _add(
             C("出生日期", "birth_date", "date"),
             C("手机号码", "phone", "phone"),
             C("联系地址", "address", max_length=300),
-            C("村编码", "village_code", max_length=12),
+            C("村编码", "village_code", "village_code"),
             C("开户机构号", "org_code", max_length=32),
             C("开户日期", "opened_on", "date"),
             C("是否社保卡", "has_social_card", BOOL),
@@ -345,7 +346,7 @@ _add(
             C("协办客户经理工号", "assistant_staff_no", max_length=32),
             C("客户分类", "segment", "enum", values=SEGMENTS),
             C("产业", "industry", max_length=64),
-            C("村编码", "village_code", max_length=12),
+            C("村编码", "village_code", "village_code"),
             C("家庭人口", "household_size", "integer"),
             C("标签", "tags", max_length=500),
             C("拒绝营销", "refused_marketing", BOOL),

@@ -17,6 +17,7 @@ from liuyou.ingest.converters import (
     to_integer,
     to_month,
     to_phone,
+    to_village_code,
 )
 from liuyou.ingest.sources import SOURCES
 from liuyou.ingest.validate import RowValidator
@@ -238,3 +239,22 @@ def test_every_source_is_declared_with_keys_required():
     assert not SOURCES["bureau"].full and not SOURCES["txn_monthly"].full
     assert SOURCES["credit_loan"].history and SOURCES["core_deposit"].history
     assert SOURCES["credit_loan"].column("technical_overdue").optional
+
+
+@pytest.mark.parametrize("text", ["370725101201", "410521100001"])
+def test_village_codes(text):
+    assert to_village_code(text) == text
+
+
+@pytest.mark.parametrize("text", ["37072510120", "3707251012011", "37072510120A", "3.70725E+11"])
+def test_bad_village_codes(text):
+    with pytest.raises(ConversionError, match="村编码应为12位数字"):
+        to_village_code(text)
+
+
+def test_village_code_is_checked_in_customer_rows():
+    v = RowValidator(SOURCES["crm_customer"], {"客户号", "村编码"})
+    _, problems = v.validate(2, {"客户号": "C1", "村编码": "３７０７２５１０１２０１"})
+    assert problems == []  # full-width digits are folded first
+    row, problems = v.validate(3, {"客户号": "C1", "村编码": "3707251012"})
+    assert problems == [("村编码", "村编码应为12位数字（统计用区划代码）")]
