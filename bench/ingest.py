@@ -72,7 +72,7 @@ def make_rows(n: int, villages: list[str], orgs: list[str]) -> list[list[str]]:
         org = orgs[i % len(orgs)]
         opened = (date(2005, 1, 1) + timedelta(days=i % 7000)).isoformat()
         if i % 40 == 39:  # 2.5 % enterprises, as in the demo county
-            name = f"{SURNAMES[i % 20]}氏{GIVEN[i % 27]}业有限公司{i}"
+            name = f"{SURNAMES[i % 20]}氏{GIVEN[i % len(GIVEN)]}业有限公司{i}"
             code = make_uscc(rng, prefix="91", area=AREAS[i % 4])
             rows.append([no, name, "企业", "", "", code, "", "", f"0536-{5000000 + i % 4000000}",
                          f"工业园{i % 90}号", village, org, opened, "否", "否"])  # fmt: skip
@@ -80,7 +80,7 @@ def make_rows(n: int, villages: list[str], orgs: list[str]) -> list[list[str]]:
         male = i % 2 == 0
         born = base + timedelta(days=(i // 400) % 15000)
         id_no = make_ric(AREAS[(i // 6_000_000) % 4], born, (i % 400) * 2 + 100, male)
-        name = SURNAMES[i % 20] + GIVEN[(i // 20) % 27] + (GIVEN[(i // 540) % 27] if i % 3 else "")
+        name = SURNAMES[i % 20] + GIVEN[(i // 20) % len(GIVEN)] + (GIVEN[(i // 540) % len(GIVEN)] if i % 3 else "")
         rows.append([no, name, "个人", "居民身份证", id_no, "", "男" if male else "女", born.isoformat(),
                      f"13{i:09d}", f"{village}村{i % 300}号", village, org, opened,
                      "是" if i % 2 else "否", "是" if i % 7 == 0 else "否"])  # fmt: skip

@@ -87,7 +87,12 @@ if _db["ENGINE"] == "django.db.backends.sqlite3":
         # failing on lock upgrade; WAL lets readers run beside the writer.
         "transaction_mode": "IMMEDIATE",
         "timeout": 30,
-        "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA foreign_keys=ON;",
+        # A 64 MiB page cache (the default is 2 MiB): an import of a million customers
+        # inserts into a dozen indexes at random places, which a small cache turns into I/O.
+        "init_command": (
+            "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA foreign_keys=ON; "
+            "PRAGMA cache_size=-65536; PRAGMA temp_store=MEMORY;"
+        ),
     }
 else:
     _db["CONN_MAX_AGE"] = 60

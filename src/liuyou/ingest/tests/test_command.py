@@ -107,10 +107,14 @@ def test_control_file_match_and_mismatch(tmp_path, bank, capsys):
     assert json.loads(call(capsys, "staff", path, "--json").out)["inserted"] == 1
 
 
-def test_refusals_exit_non_zero_with_a_chinese_message(tmp_path, bank, capsys):
+def test_refusals_exit_non_zero_with_a_chinese_message(tmp_path, bank, capsys, monkeypatch):
     path = write_csv(tmp_path / "staff_20250301.csv", STAFF_HEADER, [GOOD])
     assert "未知的数据源：nosuch" in refused(capsys, "nosuch", path)
     assert "文件不存在" in refused(capsys, "staff", tmp_path / "staff_20250309.csv")
+    # A declared source whose loader is not installed is refused, never pretended loaded.
+    from liuyou.ingest import loaders
+
+    monkeypatch.delitem(loaders.LOADERS, "core_customer")
     assert "该数据源的入库程序尚未上线" in refused(capsys, "core_customer", path)
     nodate = write_csv(tmp_path / "staff.csv", STAFF_HEADER, [GOOD])
     assert "无法确定数据日期" in refused(capsys, "staff", nodate)
