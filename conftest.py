@@ -10,6 +10,12 @@ import pytest
 PASSWORD = "Liuyou#2026ok"
 
 
+@pytest.fixture(autouse=True)
+def _var_dir(settings, tmp_path):
+    """Imports write progress files and uploads under VAR_DIR: each test gets its own."""
+    settings.VAR_DIR = tmp_path / "var"
+
+
 @pytest.fixture
 def bank(db):
     from liuyou.system import services

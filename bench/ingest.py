@@ -80,7 +80,11 @@ def make_rows(n: int, villages: list[str], orgs: list[str]) -> list[list[str]]:
         male = i % 2 == 0
         born = base + timedelta(days=(i // 400) % 15000)
         id_no = make_ric(AREAS[(i // 6_000_000) % 4], born, (i % 400) * 2 + 100, male)
-        name = SURNAMES[i % 20] + GIVEN[(i // 20) % len(GIVEN)] + (GIVEN[(i // 540) % len(GIVEN)] if i % 3 else "")
+        name = (
+            SURNAMES[i % 20]
+            + GIVEN[(i // 20) % len(GIVEN)]
+            + (GIVEN[(i // 540) % len(GIVEN)] if i % 3 else "")
+        )
         rows.append([no, name, "个人", "居民身份证", id_no, "", "男" if male else "女", born.isoformat(),
                      f"13{i:09d}", f"{village}村{i % 300}号", village, org, opened,
                      "是" if i % 2 else "否", "是" if i % 7 == 0 else "否"])  # fmt: skip

@@ -116,6 +116,11 @@ def samples(bank, role_users, make_user, make_customer):
         name="matrix", user=account, scopes=["user:view"], expires_at=None, actor=None
     )
     values["key_id"] = key.pk
+    from liuyou.ingest.models import ImportRun
+
+    values["run_id"] = ImportRun.objects.create(
+        source="org", file_name="org_20250301.csv", status="completed"
+    ).pk
     return values
 
 

@@ -34,6 +34,8 @@ KNOWN = {
     "LIUYOU_REQUIRE_BROWSER": "测试时浏览器缺失即失败（仅 CI）",
     "LIUYOU_WEB_WORKERS": "liuyou serve 的进程数，默认 2",
     "LIUYOU_WEB_THREADS": "liuyou serve 每进程线程数，默认 4",
+    "LIUYOU_IMPORT_MAX_UPLOAD_MB": "导入页面上传文件大小上限（MB），默认 512",
+    "LIUYOU_IMPORT_STALE_MINUTES": "导入进度超过多少分钟无更新即视为中断，默认 30",
 }
 
 DEV_PLACEHOLDERS = {"", "changeme", "secret", "django-insecure", "default"}
@@ -111,6 +113,8 @@ class Config:
     log_level: str
     web_workers: int
     web_threads: int
+    import_max_upload_mb: int = 512
+    import_stale_minutes: int = 30
     warnings: list[str] = field(default_factory=list)
 
 
@@ -199,5 +203,7 @@ def load(env: dict[str, str] | None = None, cwd: Path | None = None) -> Config:
         log_level=log_level,
         web_workers=_int("LIUYOU_WEB_WORKERS", env.get("LIUYOU_WEB_WORKERS"), 2),
         web_threads=_int("LIUYOU_WEB_THREADS", env.get("LIUYOU_WEB_THREADS"), 4),
+        import_max_upload_mb=_int("LIUYOU_IMPORT_MAX_UPLOAD_MB", env.get("LIUYOU_IMPORT_MAX_UPLOAD_MB"), 512),
+        import_stale_minutes=_int("LIUYOU_IMPORT_STALE_MINUTES", env.get("LIUYOU_IMPORT_STALE_MINUTES"), 30),
         warnings=warnings,
     )

@@ -44,7 +44,7 @@ MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "liuyou.core.middleware.RequestContextMiddleware",
-    "django.contrib.sessions.middleware.SessionMiddleware",
+    "liuyou.system.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
@@ -132,6 +132,8 @@ LOGOUT_REDIRECT_URL = "/login"
 
 SESSION_ENGINE = "django.contrib.sessions.backends.db"
 SESSION_COOKIE_AGE = CONFIG.session_idle_minutes * 60
+LIUYOU_IMPORT_MAX_UPLOAD_MB = CONFIG.import_max_upload_mb
+LIUYOU_IMPORT_STALE_MINUTES = CONFIG.import_stale_minutes
 SESSION_SAVE_EVERY_REQUEST = True  # the cookie age is then an idle timeout
 SESSION_EXPIRE_AT_BROWSER_CLOSE = True
 SESSION_COOKIE_HTTPONLY = True

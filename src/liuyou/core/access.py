@@ -81,6 +81,14 @@ def _guard(fn: View, requirement: str, methods: Iterable[str]) -> View:
     return _mark(wrapper, requirement, methods)
 
 
+def quiet_poll(fn: View) -> View:
+    """An HTMX poll of this view (a progress fragment every few seconds) is not user activity:
+    it neither saves nor stamps the session. Polls must not keep an idle session alive, and on
+    SQLite any write would wait for the write lock a long import holds. Put it innermost."""
+    fn.liuyou_quiet_poll = True  # type: ignore[attr-defined]
+    return fn
+
+
 def login_only(view: View | None = None, *, methods: Iterable[str] = ("GET",)) -> Any:
     def deco(fn: View) -> View:
         return _guard(fn, LOGIN, methods)

@@ -44,11 +44,38 @@ class ImportRun(models.Model):
     # Where a resumable run got to; this framework applies a file in one transaction, so it
     # records the last stage reached (for the history page and post-mortems).
     checkpoint = models.JSONField("检查点", default=dict, blank=True)
+    # The process that runs the load, so a run left `running` by a killed process can be told
+    # from a live one (see ingest.guard). An upload's row exists before its process does.
+    pid = models.PositiveIntegerField("进程号", null=True, blank=True)
+    host = models.CharField("主机", max_length=255, blank=True)
 
     class Meta:
         ordering = ["-started_at", "-id"]
         verbose_name = verbose_name_plural = "导入记录"
         indexes = [models.Index(fields=["source", "status", "data_date"], name="ingest_run_source_idx")]
+        constraints = [
+            # The concurrency guard: at most one running import per source, enforced by the
+            # database itself (a partial unique index on SQLite and PostgreSQL alike).
+            models.UniqueConstraint(
+                fields=["source"],
+                condition=models.Q(status=RunStatus.RUNNING),
+                name="ingest_one_running_per_source",
+            )
+        ]
 
     def __str__(self) -> str:
         return f"{self.source} {self.file_name}（{self.get_status_display()}）"
+
+
+def _register_scope() -> None:
+    # A run belongs to the org of whoever started it; CLI runs (no user) are seen only by
+    # roles whose scope is the whole bank. Kept beside the model so the scope exists as soon
+    # as the model does.
+    from liuyou.core import scope
+
+    scope.register(
+        ImportRun, scope.ScopeSpec(org_path="user__org__path", owner="user_id", org_ids=("user__org_id",))
+    )
+
+
+_register_scope()

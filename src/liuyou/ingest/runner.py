@@ -1,14 +1,18 @@
 """One import run: refuse or read, validate, load, record.
 
 The ImportRun row is written first and outside the load transaction, so it survives
-whatever happens to the load. All writes to the library happen in one transaction: a
-crash, a constraint error or a killed process leaves the library as it was, and the run
-row says `failed` (or stays `running` when the process itself was killed).
+whatever happens to the load; writing it as `running` claims the source (ingest.guard: one
+running import per source). All writes to the library happen in one transaction: a crash, a
+constraint error or a killed process leaves the library as it was, and the run row says
+`failed` (a killed process's row stays `running` until ingest.guard notices the process is
+gone and marks it failed). Progress goes to a file (ingest.jobs), never to the row.
 """
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
+import os
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -21,7 +25,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from liuyou.core import audit
-from liuyou.ingest import control, loaders, reader
+from liuyou.ingest import control, guard, jobs, loaders, reader
 from liuyou.ingest import mapping as mapping_mod
 from liuyou.ingest.cleaning import clean_value
 from liuyou.ingest.loaders.base import LoadContext, LoadResult
@@ -32,6 +36,9 @@ from liuyou.ingest.validate import Row, RowValidator
 
 NOT_READY = "该数据源的入库程序尚未上线"
 PROGRESS_EVERY = 100_000
+# The progress file is rewritten at most every this many rows and this many seconds.
+PROGRESS_FILE_EVERY = 1000
+PROGRESS_FILE_SECONDS = 0.5
 
 
 class Refused(Exception):
@@ -61,6 +68,8 @@ class Options:
     reject_dir: Path | None = None
     validate_only: bool = False
     progress: Callable[[str], None] | None = None
+    # An upload's run: the page created the row (and so holds the guard); this process fills it.
+    run_id: int | None = None
 
 
 def sha256_of(path: Path) -> str:
@@ -73,15 +82,10 @@ def sha256_of(path: Path) -> str:
 
 def run_import(opts: Options) -> ImportRun:
     path = Path(opts.path)
-    run = ImportRun.objects.create(
-        source=opts.source[:32],
-        file_name=path.name[:255],
-        user=opts.user if getattr(opts.user, "pk", None) else None,
-        channel=opts.channel,
-        data_date=opts.data_date,
-    )
     started = time.monotonic()
+    run = _start(opts, path, started)
     try:
+        jobs.write_progress(run.pk, stage="reading", read=0, rejected=0)
         source, loader, mapping = _prepare(opts, run, path)
         _run(opts, run, path, source, loader, mapping)
     except Refused as exc:
@@ -95,6 +99,39 @@ def run_import(opts: Options) -> ImportRun:
     run.duration_ms = int((time.monotonic() - started) * 1000)
     run.finished_at = timezone.now()
     run.save()
+    # The run is committed; a progress file that cannot be written (disk full) changes nothing.
+    with contextlib.suppress(OSError):
+        jobs.write_progress(run.pk, stage="done", read=run.read, rejected=run.rejected)
+    return run
+
+
+def _start(opts: Options, path: Path, started: float) -> ImportRun:
+    """The run's row, claimed as `running`; a source already running gets a refused row."""
+    if opts.run_id is not None:
+        return _adopt(opts)
+    fields: dict[str, Any] = {
+        "source": opts.source[:32],
+        "file_name": path.name[:255],
+        "user": opts.user if getattr(opts.user, "pk", None) else None,
+        "channel": opts.channel,
+        "data_date": opts.data_date,
+    }
+    try:
+        return guard.claim(**fields, pid=os.getpid(), host=guard.this_host())
+    except guard.Busy as exc:
+        run = ImportRun.objects.create(status=RunStatus.REFUSED, **fields)
+        _finish(run, RunStatus.REFUSED, str(exc), started)
+        raise Refused(str(exc), run) from None
+
+
+def _adopt(opts: Options) -> ImportRun:
+    run = ImportRun.objects.select_related("user").filter(pk=opts.run_id or 0).first()
+    if run is None or run.status != RunStatus.RUNNING or run.source != opts.source:
+        raise Refused(f"导入记录 #{opts.run_id} 不存在、已结束或不是数据源 {opts.source} 的导入")
+    run.pid, run.host = os.getpid(), guard.this_host()
+    # Recorded at once and on its own: from here on a dead process can be recognised.
+    ImportRun.objects.filter(pk=run.pk).update(pid=run.pid, host=run.host)
+    opts.user, opts.channel = run.user, run.channel
     return run
 
 
@@ -126,15 +163,15 @@ def _prepare(opts: Options, run: ImportRun, path: Path) -> tuple[Source, Any, ma
     return source, loader, mapping
 
 
-def _latest(source: Source, run: ImportRun) -> bool:
-    newest = (
+def _newest(source: Source, run: ImportRun) -> date | None:
+    """The latest data date already loaded for the source (None: nothing loaded yet)."""
+    return (
         ImportRun.objects.filter(source=source.name, status=RunStatus.COMPLETED)
         .exclude(pk=run.pk)
         .order_by("-data_date")
         .values_list("data_date", flat=True)
         .first()
     )
-    return newest is None or run.data_date is None or run.data_date >= newest
 
 
 def _say(opts: Options, text: str) -> None:
@@ -145,9 +182,14 @@ def _say(opts: Options, text: str) -> None:
 def _run(
     opts: Options, run: ImportRun, path: Path, source: Source, loader: Any, mapping: mapping_mod.Mapping
 ) -> None:
-    latest = _latest(source, run)
-    if not latest and not source.history and not opts.validate_only:
-        raise Refused(f"数据日期 {run.data_date} 早于已导入的最新数据日期；该数据源不保留历史，文件未导入")
+    newest = _newest(source, run)
+    latest = newest is None or run.data_date is None or run.data_date >= newest
+    if not latest and not opts.validate_only:
+        # Never refused: the loader is told (ctx.latest=False) and fills history only; a
+        # source without history then checks its references and changes nothing current.
+        note = f"数据日期 {run.data_date} 早于已导入的最新数据日期 {newest}：仅补充历史，当前数据不变"
+        run.message = "；".join(m for m in (run.message, note) if m)
+        _say(opts, note)
     try:
         promised = control.expected_rows(path, data_date=run.data_date)
     except control.ControlError as exc:
@@ -170,7 +212,7 @@ def _run(
         _say(opts, note)
     writer = RejectWriter(path_for(path, _reject_dir(opts, run)), layout.headers)
     try:
-        counts = _Counts()
+        counts = _Counts(run.pk)
         rows = _valid_rows(records, layout, source, validator, writer, counts, opts)
         with transaction.atomic():
             if opts.validate_only:
@@ -182,6 +224,7 @@ def _run(
                     reject=lambda row, problems: writer.write(row.line_no, row.raw, problems),
                     latest=latest,
                     present_keys=counts.keys,
+                    run_id=run.pk,
                 )
                 result = loader.load(rows, ctx)
             run.reject_file = str(writer.path)
@@ -203,9 +246,21 @@ def _reject_dir(opts: Options, run: ImportRun) -> Path | None:
 
 
 class _Counts:
-    def __init__(self) -> None:
+    def __init__(self, run_id: int) -> None:
+        self.run_id = run_id
         self.read = 0
         self.keys: set[Any] = set()
+        self._written = 0.0
+
+    def tick(self, rejected: int, *, stage: str = "loading", force: bool = False) -> None:
+        """Rewrite the progress file now and then: it is the page's progress and the run's
+        heartbeat."""
+        if not force and self.read % PROGRESS_FILE_EVERY:
+            return
+        now = time.monotonic()
+        if force or now - self._written >= PROGRESS_FILE_SECONDS:
+            jobs.write_progress(self.run_id, stage=stage, read=self.read, rejected=rejected)
+            self._written = now
 
 
 def _open(path: Path, source: Source, mapping: mapping_mod.Mapping) -> tuple[reader.Layout, Iterator]:
@@ -234,6 +289,7 @@ def _valid_rows(
     try:
         for line_no, cells in records:
             counts.read += 1
+            counts.tick(writer.count)
             if counts.read % PROGRESS_EVERY == 0:
                 _say(opts, f"已读取 {counts.read} 行")
             trimmed = reader.trim(cells, width)
@@ -253,6 +309,8 @@ def _valid_rows(
                 writer.write(line_no, trimmed, problems)
             else:
                 yield row
+        # Every row is read; the loader still finishes its batches and closes missing keys.
+        counts.tick(writer.count, stage="finishing", force=True)
     except reader.ReadError as exc:
         raise Refused(str(exc)) from None
 
@@ -301,6 +359,8 @@ def _finish(run: ImportRun, status: str, message: str, started: float) -> None:
     run.duration_ms = int((time.monotonic() - started) * 1000)
     run.reject_file = ""
     run.save()
+    with contextlib.suppress(OSError):
+        jobs.write_progress(run.pk, stage=status, read=0, rejected=0)
     audit.record(
         action="ingest.run",
         user=run.user,

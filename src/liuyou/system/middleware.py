@@ -6,6 +6,7 @@ from typing import Any
 
 from django.conf import settings
 from django.contrib.auth import logout
+from django.contrib.sessions.middleware import SessionMiddleware as DjangoSessionMiddleware
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 
 from liuyou.core import request_context
@@ -64,12 +65,25 @@ class SessionGuardMiddleware:
             request_context.current().user = None
             return _redirect(request, "/login")
 
+        quiet = bool(request.headers.get("HX-Request")) and getattr(view_func, "liuyou_quiet_poll", False)
+        request.liuyou_quiet = quiet  # type: ignore[attr-defined]
         row_id = request.session.get(sessions.SESSION_ROW_KEY)
         now = int(time.time())
-        if row_id and now - int(request.session.get(sessions.SESSION_TOUCHED_KEY, 0)) >= 60:
+        if not quiet and row_id and now - int(request.session.get(sessions.SESSION_TOUCHED_KEY, 0)) >= 60:
             sessions.touch(user_session_id=row_id)
             request.session[sessions.SESSION_TOUCHED_KEY] = now
 
         if path not in PASSWORD_ALLOWED and passwords.change_reason(user):
             return _redirect(request, "/password/change")
         return None
+
+
+class SessionMiddleware(DjangoSessionMiddleware):
+    """Django's, except that a quiet poll (see core.access.quiet_poll) that changed nothing in
+    the session does not save it: SESSION_SAVE_EVERY_REQUEST would otherwise write the
+    session row on every poll."""
+
+    def process_response(self, request: HttpRequest, response: HttpResponse) -> HttpResponse:
+        if getattr(request, "liuyou_quiet", False) and not request.session.modified:
+            return response
+        return super().process_response(request, response)

@@ -51,3 +51,19 @@ def batches(rows: Iterable[Row], size: int = BATCH) -> Iterable[list[Row]]:
             batch = []
     if batch:
         yield batch
+
+
+def history_only(
+    rows: Iterable[Row], ctx: LoadContext, problems_of: Callable[[Row], list[Problem]] | None = None
+) -> LoadResult:
+    """An older file of a source that keeps no history: nothing current may change. Rows
+    whose references fail are still rejected (the file is checked like any other); the rest
+    count as unchanged, and nothing is closed."""
+    result = LoadResult(details={"history_only": True})
+    for row in rows:
+        problems = problems_of(row) if problems_of else []
+        if problems:
+            ctx.reject(row, problems)
+        else:
+            result.unchanged += 1
+    return result

@@ -15,7 +15,7 @@ from typing import Any
 
 from django.utils import timezone
 
-from liuyou.ingest.loaders.base import LoadContext, LoadResult
+from liuyou.ingest.loaders.base import LoadContext, LoadResult, history_only
 from liuyou.ingest.validate import Row
 from liuyou.system.models import Org, OrgKind
 from liuyou.system.services import ORG_PARENT_KINDS
@@ -26,6 +26,8 @@ FIELDS = ("name", "kind", "address", "parent_id", "is_active", "updated_at")
 
 class OrgLoader:
     def load(self, rows: Iterable[Row], ctx: LoadContext) -> LoadResult:
+        if not ctx.latest:  # an older file must not move, rename or close any org
+            return history_only(rows, ctx)
         by_code = {row.values["code"]: row for row in rows}
         accepted = _check_tree(by_code, ctx)
         existing = {o.code: o for o in Org.objects.all()}

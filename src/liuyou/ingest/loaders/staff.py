@@ -18,7 +18,7 @@ from typing import Any
 from django.contrib.auth.hashers import make_password
 from django.utils import timezone
 
-from liuyou.ingest.loaders.base import LoadContext, LoadResult, batches
+from liuyou.ingest.loaders.base import LoadContext, LoadResult, batches, history_only
 from liuyou.ingest.validate import Row
 from liuyou.system import sessions
 from liuyou.system.models import DictItem, Org, OrgKind, User, UserSession, UserStatus
@@ -31,6 +31,16 @@ CHUNK = 500
 class StaffLoader:
     def load(self, rows: Iterable[Row], ctx: LoadContext) -> LoadResult:
         orgs = dict(Org.objects.values_list("code", "pk"))
+        if not ctx.latest:  # an older file must not rename people or end anyone's login
+            return history_only(
+                rows,
+                ctx,
+                lambda row: (
+                    []
+                    if row.values["org_code"] in orgs
+                    else [("机构号", f"机构号 {row.values['org_code']} 不存在")]
+                ),
+            )
         self.grid_parent = dict(Org.objects.filter(kind=OrgKind.GRID).values_list("pk", "parent_id"))
         # HR writes the post's name (客户经理); we store the `position` dictionary's code when
         # the name is one of its labels, and a post the dictionary lacks as written.

@@ -12,8 +12,8 @@ from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
 from liuyou.customers.models import Village
-from liuyou.ingest.loaders.base import LoadContext, LoadResult, batches
-from liuyou.ingest.validate import Row
+from liuyou.ingest.loaders.base import LoadContext, LoadResult, batches, history_only
+from liuyou.ingest.validate import Problem, Row
 from liuyou.system.models import Org, OrgKind
 
 FIELDS = ("name", "township", "households", "population", "longitude", "latitude", "grid_id")
@@ -25,9 +25,18 @@ def _coordinate(value: Decimal | None) -> Decimal | None:
     return value.quantize(MICRO, rounding=ROUND_HALF_UP) if value is not None else None
 
 
+def _serving_problem(row: Row, serving: dict[str, int]) -> list[Problem]:
+    org_code = row.values.get("org_code") or ""
+    if org_code in serving:
+        return []
+    return [("所属机构号", f"所属机构号 {org_code or '（空）'} 不存在、已停用或不是网格/网点")]
+
+
 class VillageLoader:
     def load(self, rows: Iterable[Row], ctx: LoadContext) -> LoadResult:
         serving = dict(Org.objects.filter(kind__in=SERVING_KINDS, is_active=True).values_list("code", "pk"))
+        if not ctx.latest:
+            return history_only(rows, ctx, lambda row: _serving_problem(row, serving))
         result = LoadResult()
         if ctx.data_date is None:  # the runner refuses a file without one; closing needs it
             raise ValueError("行政村导入须有数据日期")
@@ -36,12 +45,9 @@ class VillageLoader:
         for batch in batches(rows):
             valid = []
             for row in batch:
-                org_code = row.values.get("org_code") or ""
-                if org_code not in serving:
-                    ctx.reject(
-                        row,
-                        [("所属机构号", f"所属机构号 {org_code or '（空）'} 不存在、已停用或不是网格/网点")],
-                    )
+                problems = _serving_problem(row, serving)
+                if problems:
+                    ctx.reject(row, problems)
                 else:
                     valid.append(row)
             existing = {v.code: v for v in Village.objects.filter(code__in=[r.values["code"] for r in valid])}

@@ -151,14 +151,31 @@ def test_failure_midway_leaves_staff_as_before(tmp_path, make_user, monkeypatch)
     assert ImportRun.objects.get().status == RunStatus.FAILED
 
 
-def test_older_data_date_is_refused_for_a_source_without_history(tmp_path, bank):
+def test_older_data_date_changes_nobody(tmp_path, bank, make_user):
     run(
         "staff",
         staff_file(tmp_path, [["0001", "张三", "101", "", "", "", "在职", ""]], name="staff_20250302.csv"),
     )
-    with pytest.raises(runner.Refused, match="早于已导入的最新数据日期"):
-        run("staff", staff_file(tmp_path, [["0001", "张三改", "101", "", "", "", "在职", ""]]))
-    assert User.objects.get(staff_no="0001").name == "张三"
+    older = run(
+        "staff",
+        staff_file(
+            tmp_path,
+            [
+                ["0001", "张三改", "101", "", "", "", "离职", ""],
+                ["0002", "李四", "999", "", "", "", "在职", ""],
+            ],
+        ),
+    )
+    assert (older.status, older.read, older.unchanged, older.rejected, older.closed) == (
+        "completed",
+        2,
+        1,
+        1,
+        0,
+    )
+    user = User.objects.get(staff_no="0001")
+    assert (user.name, user.status, user.is_active) == ("张三", "active", True)
+    assert not User.objects.filter(staff_no="0002").exists()
 
 
 def test_a_rejected_row_does_not_close_its_person(tmp_path, make_user):

@@ -275,3 +275,32 @@ def test_close_stale_sessions_closes_only_dead_ones(make_user):
     assert "会话已超时，请重新登录" in dead.get("/", follow=True).content.decode()
     assert results("7142") == ["success", "timeout"]
     assert sessions.close_stale_sessions() == 0
+
+
+@pytest.mark.django_db
+def test_a_quiet_poll_neither_saves_nor_stamps_the_session(make_user):
+    """An HTMX progress poll (core.access.quiet_poll) writes nothing: the session's expiry
+    and the activity stamp stay where the last real request put them."""
+    from liuyou.ingest.models import ImportRun
+
+    make_user("7120", "hq_admin")
+    client = signed_in("7120")
+    run = ImportRun.objects.create(source="org", file_name="org_20250301.csv", status="running")
+    session = client.session
+    session[sessions.SESSION_TOUCHED_KEY] = 0  # the last stamp is long ago: a request stamps now
+    session.save()
+    key = session.session_key
+    later = timezone.now() + timedelta(minutes=5)
+    Session.objects.filter(session_key=key).update(expire_date=later)
+    hour_ago = timezone.now() - timedelta(hours=1)
+    UserSession.objects.filter(session_key=key).update(last_seen_at=hour_ago)
+
+    r = client.get(f"/imports/runs/{run.pk}/", HTTP_HX_REQUEST="true")
+    assert r.status_code == 200
+    assert Session.objects.get(session_key=key).expire_date == later
+    assert UserSession.objects.get(session_key=key).last_seen_at == hour_ago
+
+    # The page itself (not a poll) is activity: stamped, and the expiry moves on.
+    assert client.get(f"/imports/runs/{run.pk}/").status_code == 200
+    assert Session.objects.get(session_key=key).expire_date > later
+    assert UserSession.objects.get(session_key=key).last_seen_at > hour_ago

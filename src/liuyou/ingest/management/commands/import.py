@@ -3,11 +3,16 @@
 Exit 0 when the run completed (with or without rejects); 2 when the file was refused
 (unknown source, unreadable file, control-file mismatch, missing columns...); 1 when the load
 failed and was rolled back. With --json stdout carries exactly one JSON object; everything
-else goes to stderr.
+else goes to stderr. A source that already has a run in progress is refused (exit 2) with a
+message naming that run.
+
+The hidden --run-id is how the upload page hands its run to this command: the page created
+the run's row (holding the source's guard) and this process fills it in.
 """
 
 from __future__ import annotations
 
+import argparse
 import json
 import sys
 from datetime import date
@@ -28,8 +33,6 @@ def _date(text: str) -> date:
     try:
         return date.fromisoformat(text)
     except ValueError:
-        import argparse
-
         raise argparse.ArgumentTypeError(f"数据日期应为 YYYY-MM-DD：{text}") from None
 
 
@@ -48,6 +51,7 @@ class Command(BaseCommand):
             action="store_true",
             help="只校验、写拒绝文件，不入库（适用于入库程序尚未上线的数据源）",
         )
+        parser.add_argument("--run-id", type=int, help=argparse.SUPPRESS)
 
     def handle(self, *args: Any, **options: Any) -> None:
         translation.activate("zh-hans")
@@ -59,6 +63,7 @@ class Command(BaseCommand):
             mapping=options["mapping"],
             validate_only=options["validate_only"],
             progress=lambda text: print(text, file=err, flush=True),
+            run_id=options.get("run_id"),
         )
         try:
             run = runner.run_import(opts)

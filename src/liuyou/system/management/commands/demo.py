@@ -12,7 +12,13 @@ from django.core.management.base import BaseCommand, CommandParser
 from django.db import transaction
 
 from liuyou.system.catalog import ROLES
-from liuyou.system.demo import DEFAULT_CUSTOMERS, DEFAULT_SEED, DemoError, build_demo_bank, representative_logins
+from liuyou.system.demo import (
+    DEFAULT_CUSTOMERS,
+    DEFAULT_SEED,
+    DemoError,
+    build_demo_bank,
+    representative_logins,
+)
 
 
 def _width(text: str) -> int:
@@ -109,8 +115,8 @@ class Command(BaseCommand):
         self.stdout.write(f"正在生成演示县源系统文件（{customers} 个客户，种子 {seed}）到 {out_dir} …")
         manifest = generate(out_dir=out_dir, customers=customers, seed=seed)
         self.stdout.write(
-            f"已生成 {len(manifest.files)} 个文件、{manifest.total_rows} 行（{manifest.elapsed_seconds:.1f} 秒）；"
-            "正在导入…"
+            f"已生成 {len(manifest.files)} 个文件、{manifest.total_rows} 行"
+            f"（{manifest.elapsed_seconds:.1f} 秒）；正在导入…"
         )
         summary = load_county(manifest, progress=lambda text: self.stderr.write(text))
         loaded = sum(f.loaded for f in summary.files)
