@@ -109,7 +109,7 @@ def test_search_then_360(county, live_server, browser, artifacts, device):
             "link", name=county["customer_no"]
         ).first.click()
         expect(page).to_have_url(f"{base}/customers/{county['customer_no']}/")
-        expect(page.locator("h1, h2").first).to_contain_text(county["name"])
+        expect(page.locator("main h1").first).to_contain_text(county["name"])
         if county["loan_no"]:
             expect(page.locator("body")).to_contain_text(county["loan_no"])
         if county["txn_months"]:

@@ -86,3 +86,42 @@ def customer_export(*, user: Any, queryset: QuerySet[Customer]) -> Export:
             message=f"导出客户 {len(rows)} 条（证件号码、手机号码已脱敏）",
         )
     return Export(headers=HEADERS, rows=rows, unmasked=unmasked)
+
+
+ORPHAN_HEADERS = [
+    "客户号",
+    "客户名称",
+    "客户分类",
+    "开户机构",
+    "所属网格",
+    "原主办客户经理工号",
+    "原主办客户经理",
+    "情况",
+]
+
+
+def orphan_export(*, user: Any, queryset: QuerySet[Customer]) -> Export:
+    """The orphan report as rows (no ID or phone numbers: the report is about managers)."""
+    from liuyou.customers.tables import manager_state
+
+    segments = dict_labels("segment")
+    rows = [
+        [
+            c.customer_no,
+            c.name,
+            segments.get(c.segment, c.segment),
+            c.org.name,
+            c.grid.name if c.grid else "",
+            c.manager.staff_no if c.manager else "",
+            c.manager.name if c.manager else "",
+            manager_state(c),
+        ]
+        for c in queryset.iterator(chunk_size=2000)
+    ]
+    audit.record(
+        action="customer.orphan_export",
+        user=user,
+        object_type="customers.customer",
+        message=f"导出脱管客户 {len(rows)} 条",
+    )
+    return Export(headers=ORPHAN_HEADERS, rows=rows, unmasked=0)

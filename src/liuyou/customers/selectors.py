@@ -9,19 +9,25 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from django.db.models import BooleanField, Case, QuerySet, Value, When
+from django.db.models import BooleanField, Case, Q, QuerySet, Value, When
 
 from liuyou.core import scope
 from liuyou.customers.filters import CustomerFilter
 from liuyou.customers.models import Customer, CustomerType, Segment
+from liuyou.system.models import Org, User, UserStatus
 
 VIEW = "customer:view"
 EXPORT = "customer:export"
 PII = "pii:view"
+ASSIGN = "customer:assign"
 
 
 def _base() -> QuerySet[Customer]:
     return Customer.objects.select_related("org", "grid", "manager")
+
+
+def _detail() -> QuerySet[Customer]:
+    return _base().select_related("village", "assisting_manager", "household")
 
 
 def customer_filterset(
@@ -33,7 +39,7 @@ def customer_filterset(
 
 
 def customer_list(*, user: Any, filters: Mapping[str, Any] | None = None) -> QuerySet[Customer]:
-    """Visible customers matching `filters` (q, segment, org, manager); invalid values are ignored."""
+    """Visible customers matching `filters` (filters.FILTER_KEYS); invalid values are ignored."""
     return customer_filterset(user=user, data=filters).qs
 
 
@@ -58,13 +64,23 @@ def with_pii_flag(qs: QuerySet[Customer], user: Any) -> QuerySet[Customer]:
 
 def customer_get(*, user: Any, customer_no: str) -> Customer:
     """One visible customer; Http404 when it does not exist or lies outside the scope."""
-    return scope.get_or_404(_base(), user, VIEW, customer_no=customer_no)
+    return scope.get_or_404(_detail(), user, VIEW, customer_no=customer_no)
+
+
+def industry_label(code: str) -> str:
+    """'A014 蔬菜、食用菌及园艺作物种植' for a known code; an unknown code as given."""
+    from liuyou.customers.models import Industry
+
+    if not code:
+        return ""
+    name = Industry.objects.filter(code=code).values_list("name", flat=True).first()
+    return f"{code} {name}" if name else code
 
 
 def customer_for_reveal(*, user: Any, customer_no: str) -> Customer:
     """A customer whose full ID and phone the user may see: inside both the viewing scope and
     the scope of the roles that grant pii:view; otherwise Http404."""
-    return scope.get_or_404(scope.scoped(_base(), user, VIEW), user, PII, customer_no=customer_no)
+    return scope.get_or_404(scope.scoped(_detail(), user, VIEW), user, PII, customer_no=customer_no)
 
 
 def library_is_empty() -> bool:
@@ -81,3 +97,59 @@ def dict_labels(code: str) -> dict[str, str]:
     labels = dict(defaults)
     labels.update(DictItem.objects.filter(dict_type__code=code).values_list("value", "label"))
     return labels
+
+
+# --- reassignment and the orphan report ---------------------------------------------------------
+
+
+def customer_for_assign(*, user: Any, customer_no: str) -> Customer:
+    """A customer whose managers `user` may change: inside the viewing scope and the scope of
+    the roles granting customer:assign; otherwise Http404."""
+    return scope.get_or_404(scope.scoped(_detail(), user, VIEW), user, ASSIGN, customer_no=customer_no)
+
+
+def can_assign(*, user: Any, customer: Customer) -> bool:
+    """Whether `user` may change this customer's managers (permission and assign scope)."""
+    from liuyou.core.access import has_perm
+
+    if not has_perm(user, ASSIGN):
+        return False
+    return scope.scoped(Customer.objects.filter(pk=customer.pk), user, ASSIGN).exists()
+
+
+def assignable_managers(*, user: Any) -> QuerySet[User]:
+    """Staff `user` may make a customer's manager: working (在职 and able to log in), not a
+    system-interface account, and belonging to an org inside the user's assign scope."""
+    return (
+        scope.scoped(User.objects.select_related("org"), user, ASSIGN)
+        .filter(status=UserStatus.ACTIVE, is_active=True, is_service_account=False)
+        .order_by("org__path", "staff_no")
+    )
+
+
+def departed_managers() -> QuerySet[User]:
+    """Staff who can no longer look after customers: marked 离职 or unable to log in."""
+    return User.objects.filter(Q(status=UserStatus.LEFT) | Q(is_active=False))
+
+
+def orphan_q() -> Q:
+    # IN over the few departed staff rides the manager_id index; no join to the user table.
+    return Q(manager__isnull=True) | Q(manager_id__in=departed_managers().values("pk"))
+
+
+def orphan_list(*, user: Any, org: Org | None = None) -> QuerySet[Customer]:
+    """Customers in the user's assign scope with no primary manager or one who has left,
+    optionally under `org` (its outlets and grids included)."""
+    qs = scope.scoped(scope.scoped(_base(), user, VIEW), user, ASSIGN).filter(orphan_q())
+    if org is not None:
+        qs = qs.filter(Org.subtree_q(org.path, "org__path") | Org.subtree_q(org.path, "grid__path"))
+    return qs
+
+
+def orphan_org_choices(*, user: Any) -> QuerySet[Org]:
+    return scope.scoped(Org.objects.all(), user, ASSIGN)
+
+
+def scoped_for_export(qs: QuerySet[Customer], *, user: Any) -> QuerySet[Customer]:
+    """`qs` narrowed further to the roles that grant export."""
+    return scope.scoped(qs, user, EXPORT)

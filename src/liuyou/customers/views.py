@@ -3,6 +3,7 @@ full ID or phone number. Thin: parse input, call a selector or service, render."
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 from django.http import Http404, HttpRequest, HttpResponse
@@ -14,12 +15,13 @@ from django_tables2 import RequestConfig
 from liuyou.core import excel
 from liuyou.core.access import has_perm, requires
 from liuyou.core.rendering import render_page, wants_fragment
-from liuyou.customers import exports, selectors, services
+from liuyou.customers import exports, selectors, selectors_360, services
+from liuyou.customers.filters import FILTER_KEYS
 from liuyou.customers.sections import SECTIONS
 from liuyou.customers.tables import PER_PAGE, CustomerTable, ordering
 
 
-def _private(response: HttpResponse) -> HttpResponse:
+def private(response: HttpResponse) -> HttpResponse:
     # Pages with customer data must not linger in shared caches or the browser's back cache.
     add_never_cache_headers(response)
     return response
@@ -38,7 +40,7 @@ def customer_list(request: HttpRequest) -> HttpResponse:
     labels = {code: selectors.dict_labels(code) for code in ("customer_type", "segment")}
     table = CustomerTable(filterset.qs, labels=labels)
     RequestConfig(request, paginate={"per_page": PER_PAGE}).configure(table)
-    filtered = any(request.GET.get(k) for k in ("q", "segment", "org", "manager"))
+    filtered = any(request.GET.get(k) for k in FILTER_KEYS)
     context: dict[str, Any] = {
         "filter": filterset,
         "table": table,
@@ -49,7 +51,7 @@ def customer_list(request: HttpRequest) -> HttpResponse:
         "export_query": _export_query(request),
         "watermark": True,
     }
-    return _private(
+    return private(
         render_page(request, "customers/list.html", context, fragment_template="customers/_list_results.html")
     )
 
@@ -62,19 +64,18 @@ def customer_export(request: HttpRequest) -> HttpResponse:
         user=request.user, queryset=qs.order_by(*ordering(request.GET.get("sort")))
     )
     filename = f"客户清单-{timezone.localdate():%Y%m%d}.xlsx"
-    return _private(excel.response(filename, result.headers, result.rows, title="客户清单"))
+    return private(excel.response(filename, result.headers, result.rows, title="客户清单"))
 
 
-def _detail_context(
+def pii_items(
     request: HttpRequest,
     customer: Any,
     revealed: dict[str, str] | None = None,
     errors: dict[str, str] | None = None,
-) -> dict[str, Any]:
-    types, segments, id_types = (selectors.dict_labels(c) for c in ("customer_type", "segment", "id_type"))
+) -> list[dict[str, Any]]:
     can_reveal = has_perm(request.user, "pii:view")
     revealed, errors = revealed or {}, errors or {}
-    pii_values = [
+    return [
         {
             "field": field,
             "label": label,
@@ -85,12 +86,27 @@ def _detail_context(
         }
         for field, (_, label) in services.PII_FIELDS.items()
     ]
+
+
+def detail_context(
+    request: HttpRequest,
+    customer: Any,
+    revealed: dict[str, str] | None = None,
+    errors: dict[str, str] | None = None,
+) -> dict[str, Any]:
+    types, segments, id_types = (selectors.dict_labels(c) for c in ("customer_type", "segment", "id_type"))
+    c360 = selectors_360.customer_360(user=request.user, customer=customer)
     return {
         "customer": customer,
+        "c360": c360,
+        "chart_data_json": json.dumps(c360.transactions.as_data(), ensure_ascii=False),
+        # The form itself (hundreds of staff to choose from) is fetched when asked for.
+        "can_assign": selectors.can_assign(user=request.user, customer=customer),
+        "industry_label": selectors.industry_label(customer.industry),
         "customer_type_label": types.get(customer.customer_type, customer.customer_type),
         "segment_label": segments.get(customer.segment, customer.segment),
         "id_type_label": id_types.get(customer.id_type, customer.id_type),
-        "pii_values": pii_values,
+        "pii_values": pii_items(request, customer, revealed, errors),
         "sections": SECTIONS,
         "watermark": True,
     }
@@ -100,7 +116,7 @@ def _detail_context(
 @require_GET
 def customer_detail(request: HttpRequest, customer_no: str) -> HttpResponse:
     customer = selectors.customer_get(user=request.user, customer_no=customer_no)
-    return _private(render_page(request, "customers/detail.html", _detail_context(request, customer)))
+    return private(render_page(request, "customers/detail.html", detail_context(request, customer)))
 
 
 @requires("pii:view", methods=("POST",))
@@ -117,10 +133,11 @@ def customer_reveal(request: HttpRequest, customer_no: str, field: str) -> HttpR
         revealed[field] = services.reveal_pii(user=request.user, customer=customer, field=field)
     except services.RevealError as exc:
         errors[field] = str(exc)
-    context = _detail_context(request, customer, revealed, errors)
     if wants_fragment(request):
-        item = next(v for v in context["pii_values"] if v["field"] == field)
-        return _private(
+        item = next(v for v in pii_items(request, customer, revealed, errors) if v["field"] == field)
+        return private(
             render_page(request, "customers/_pii_value.html", {"customer": customer, "item": item})
         )
-    return _private(render_page(request, "customers/detail.html", context))
+    return private(
+        render_page(request, "customers/detail.html", detail_context(request, customer, revealed, errors))
+    )

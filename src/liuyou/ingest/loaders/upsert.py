@@ -73,34 +73,53 @@ class Table:
         """key -> (pk, *compared values[, closed_at]) of the stored rows among `keys`.
         The first key column is matched with IN; `narrow` adds equality filters (a batch
         of one data date) so composite keys do not drag in every date of a key."""
+        n = len(self.key)
+        return {key: (pk, *vals[n:]) for key, pk, vals in self._rows(keys, self.read, narrow)}
+
+    def pks(self, keys: Iterable[Key], **narrow: Any) -> dict[Key, int]:
+        # The key columns only: no compared values to read and convert (Decimal on SQLite
+        # costs), which matters when reading back the pks of a batch just inserted.
+        return {key: pk for key, pk, _ in self._rows(keys, self.key, narrow)}
+
+    def _rows(
+        self, keys: Iterable[Key], names: tuple[str, ...], narrow: dict[str, Any]
+    ) -> Iterable[tuple[Key, int, list[Any]]]:
+        """(key, pk, values of `names`) of the stored rows among `keys`; `names` starts with
+        the key columns."""
         keys = list(keys)
         single = len(self.key) == 1
         wanted = set(keys)
         firsts = list(dict.fromkeys(keys if single else [k[0] for k in keys]))
-        found: dict[Key, tuple[Any, ...]] = {}
         manager = self.model._default_manager
         n = len(self.key)
         for i in range(0, len(firsts), CHUNK):
             qs = manager.filter(**{f"{self.key[0]}__in": firsts[i : i + CHUNK]}, **narrow)
-            for pk, *vals in qs.values_list("pk", *self.read).iterator(chunk_size=2000):
+            for pk, *vals in qs.values_list("pk", *names).iterator(chunk_size=2000):
                 key = vals[0] if single else tuple(vals[:n])
                 if key in wanted:
-                    found[key] = (pk, *vals[n:])
-        return found
-
-    def pks(self, keys: Iterable[Key], **narrow: Any) -> dict[Key, int]:
-        return {k: v[0] for k, v in self.existing(keys, **narrow).items()}
+                    yield key, pk, vals
 
     # --- writing ---------------------------------------------------------------------------
 
     def apply(
-        self, rows: dict[Key, dict[str, Any]], *, day: date | None = None, **narrow: Any
+        self,
+        rows: dict[Key, dict[str, Any]],
+        *,
+        day: date | None = None,
+        stored: dict[Key, tuple[Any, ...]] | None = None,
+        want_pks: bool = True,
+        **narrow: Any,
     ) -> tuple[dict[Key, str], dict[Key, int]]:
         """Upsert `rows` (key -> {field: value, protected name: plain value}). Returns
-        (key -> inserted/updated/unchanged, key -> pk). `day` is the data date (lifecycle)."""
+        (key -> inserted/updated/unchanged, key -> pk). `day` is the data date (lifecycle).
+        `stored`: what `existing(rows, **narrow)` returned, when the caller read it already
+        to look at the old values (a loader reporting what changed), saving a second read.
+        `want_pks=False`: the new rows' pks are not read back (history and monthly rows that
+        nothing points at); the pks returned are then those of the stored rows only."""
         if not rows:
             return {}, {}
-        stored = self.existing(rows, **narrow)
+        if stored is None:
+            stored = self.existing(rows, **narrow)
         digest_key = pii.keyring()[0]
         status: dict[Key, str] = {}
         pks: dict[Key, int] = {}
@@ -139,7 +158,8 @@ class Table:
                     touch.append(pk)
         if new:
             self._insert(new, day)
-            pks.update(self.pks([k for k, _ in new], **narrow))
+            if want_pks:
+                pks.update(self.pks([k for k, _ in new], **narrow))
         self._update(changed)
         if touch and day is not None:
             self._touch(touch, day)

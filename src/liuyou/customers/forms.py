@@ -1,0 +1,78 @@
+"""Forms of the customer pages: reassigning a manager and filtering the orphan report. The
+choices follow the data scope of the person filling them in."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django import forms
+from django.utils import timezone
+
+from liuyou.customers import selectors
+from liuyou.customers.models import ManagerRole
+from liuyou.customers.widgets import FastSelect
+from liuyou.system.models import Org, User
+
+
+def _styled(form: forms.Form) -> None:
+    for field in form.fields.values():
+        field.widget.attrs.setdefault(
+            "class", "form-select" if isinstance(field.widget, forms.Select) else "form-control"
+        )
+
+
+class StaffChoiceField(forms.ModelChoiceField):
+    def label_from_instance(self, obj: Any) -> str:
+        return f"{obj.staff_no} {obj.name}（{obj.org.name}）"
+
+
+class OrgChoiceField(forms.ModelChoiceField):
+    def label_from_instance(self, obj: Any) -> str:
+        return f"{obj.code} {obj.name}"
+
+
+class ReassignForm(forms.Form):
+    role = forms.ChoiceField(
+        label="调整对象", choices=ManagerRole.choices, initial=ManagerRole.PRIMARY, widget=FastSelect
+    )
+    manager = StaffChoiceField(
+        label="新客户经理",
+        queryset=User.objects.none(),
+        to_field_name="staff_no",
+        empty_label="请选择",
+        widget=FastSelect,
+        error_messages={"invalid_choice": "所选人员不在您的数据范围内，或已离职、停用，不能作为客户经理"},
+    )
+    effective_date = forms.DateField(
+        label="生效日期",
+        widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
+        error_messages={"invalid": "请输入有效日期，如 2026-01-31"},
+    )
+
+    def __init__(self, *args: Any, user: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("initial", {}).setdefault("effective_date", timezone.localdate())
+        super().__init__(*args, **kwargs)
+        field = self.fields["manager"]
+        assert isinstance(field, forms.ModelChoiceField)
+        field.queryset = selectors.assignable_managers(user=user)
+        staff = field.queryset.values_list("staff_no", "name", "org__name")
+        field.widget.choices = [("", "请选择"), *((no, f"{no} {name}（{org}）") for no, name, org in staff)]
+        _styled(self)
+
+
+class OrphanFilterForm(forms.Form):
+    org = OrgChoiceField(
+        label="机构",
+        queryset=Org.objects.none(),
+        to_field_name="code",
+        required=False,
+        empty_label="全部",
+        widget=FastSelect,
+    )
+
+    def __init__(self, *args: Any, user: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        field = self.fields["org"]
+        assert isinstance(field, forms.ModelChoiceField)
+        field.queryset = selectors.orphan_org_choices(user=user)
+        _styled(self)
