@@ -281,8 +281,13 @@ class Guarantees:
 
 def guarantees(customer: Customer) -> Guarantees:
     order = (F("closed_at").asc(nulls_first=True), "-loan__disbursed_on", "id")
+    # Collateral the borrower pledges for their own loan (抵押人 = 借款人) is not a guarantee
+    # given for someone else: it shows only among the loan's guarantees.
     given = bounded(
-        Guarantee.objects.filter(guarantor=customer).select_related("loan", "loan__customer").order_by(*order)
+        Guarantee.objects.filter(guarantor=customer)
+        .exclude(loan__customer=customer)
+        .select_related("loan", "loan__customer")
+        .order_by(*order)
     )
     received = bounded(
         Guarantee.objects.filter(loan__customer=customer).select_related("loan", "guarantor").order_by(*order)

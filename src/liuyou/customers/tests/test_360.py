@@ -113,6 +113,10 @@ def rich(bank, role_users, make_customer, make_user, lib):
     m.Guarantee.objects.create(
         loan=l1, guarantor=c6, guarantee_type="guaranty", amount=Decimal("50000"), **seen
     )
+    # C1 pledges their own property for their own loan (抵押人 = 借款人).
+    m.Guarantee.objects.create(
+        loan=l1, guarantor=c1, guarantee_type="mortgage", amount=Decimal("88000"), **seen
+    )
     # transactions: 14 months to 2026-06, 2026-03 missing
     m.TxnMonthly.objects.bulk_create(
         m.TxnMonthly(
@@ -215,6 +219,8 @@ def test_guarantees_given_and_received(rich, login):
     received = page[page.index("ly-guarantees-received") :]
     assert "李二" in given and "LX" in given and "20,000.00" in given
     assert "刘六" in received and "L1" in received and "50,000.00" in received
+    # Their own collateral is listed with the loan, not as a guarantee given for someone else.
+    assert "88,000.00" in received and "88,000.00" not in given
 
 
 @pytest.mark.django_db
