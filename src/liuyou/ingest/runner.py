@@ -25,9 +25,8 @@ from django.db import transaction
 from django.utils import timezone
 
 from liuyou.core import audit
-from liuyou.ingest import control, guard, jobs, loaders, reader
+from liuyou.ingest import checking, control, guard, jobs, loaders, reader
 from liuyou.ingest import mapping as mapping_mod
-from liuyou.ingest.cleaning import clean_value
 from liuyou.ingest.loaders.base import LoadContext, LoadResult
 from liuyou.ingest.models import ImportRun, RunStatus
 from liuyou.ingest.rejects import RejectWriter, path_for
@@ -281,34 +280,31 @@ def _valid_rows(
 ) -> Iterator[Row]:
     """Rows that passed every check; the others go straight to the reject file."""
     index = layout.index()
-    plan = validator.plan(index)
-    key_at = [index[source.column(k).header] for k in source.keys]
-    single = len(key_at) == 1
-    width = len(layout.headers)
+    plan = checking.Plan(
+        source=source.name,
+        present=frozenset(c.header for c, _ in validator.columns),
+        index=index,
+        width=len(layout.headers),
+        key_at=tuple(index[source.column(k).header] for k in source.keys),
+        today=validator.today,
+    )
     seen: dict[tuple, int] = {}
     try:
-        for line_no, cells in records:
+        for line_no, cells, row, problems, raw_key in checking.checked(records, plan):
             counts.read += 1
             counts.tick(writer.count)
             if counts.read % PROGRESS_EVERY == 0:
                 _say(opts, f"已读取 {counts.read} 行")
-            trimmed = reader.trim(cells, width)
-            if len(cells) > max(key_at):
-                raw_key = tuple(clean_value(cells[i]) for i in key_at)
-                counts.keys.add(raw_key[0] if single else raw_key)
-            if trimmed is None:
-                writer.write(line_no, cells, [("", f"列数 {len(cells)} 与表头列数 {width} 不一致")])
-                continue
-            row, problems = validator.validate_cells(line_no, trimmed, plan)
-            if not problems:
+            if raw_key is not None:
+                counts.keys.add(raw_key)
+            if row is not None:
                 key = key_of(source, row.values)
                 first = seen.setdefault(key, line_no)
-                if first != line_no:
-                    problems = [("、".join(source.key_headers), f"与第 {first} 行主键重复")]
-            if problems:
-                writer.write(line_no, trimmed, problems)
-            else:
-                yield row
+                if first == line_no:
+                    yield row
+                    continue
+                cells, problems = row.raw, [("、".join(source.key_headers), f"与第 {first} 行主键重复")]
+            writer.write(line_no, cells, problems)
         # Every row is read; the loader still finishes its batches and closes missing keys.
         counts.tick(writer.count, stage="finishing", force=True)
     except reader.ReadError as exc:
