@@ -24,6 +24,8 @@ from datetime import date
 from typing import Any
 
 from django.db import connection, models
+from django.db.models import BooleanField
+from django.db.models.expressions import RawSQL
 from django.utils import timezone
 
 from liuyou.core import pii
@@ -92,8 +94,15 @@ class Table:
         firsts = list(dict.fromkeys(keys if single else [k[0] for k in keys]))
         manager = self.model._default_manager
         n = len(self.key)
+        column = f"{qn(self.table)}.{qn(self.columns[self.key[0]])}"
         for i in range(0, len(firsts), CHUNK):
-            qs = manager.filter(**{f"{self.key[0]}__in": firsts[i : i + CHUNK]}, **narrow)
+            chunk = firsts[i : i + CHUNK]
+            # IN as raw SQL: the ORM's `__in` prepares every value through the field (about
+            # 3 µs each), a cost per row of every file. The values are parameters still.
+            among = RawSQL(  # noqa: S611 - identifiers from model metadata, values as parameters
+                f"{column} IN ({', '.join(['%s'] * len(chunk))})", chunk, output_field=BooleanField()
+            )
+            qs = manager.filter(among, **narrow)
             for pk, *vals in qs.values_list("pk", *names).iterator(chunk_size=2000):
                 key = vals[0] if single else tuple(vals[:n])
                 if key in wanted:
