@@ -84,6 +84,13 @@ def to_decimal(text: str) -> Decimal:
     return _number(text, _DECIMAL, "数值")
 
 
+def to_ratio(text: str) -> Decimal:
+    """A ratio as a fraction: `0.8532`, or a percentage `85.32%` (full-width ％ too)."""
+    if text.endswith(("%", "％")):
+        return _number(text[:-1].strip(), _DECIMAL, "比率") / 100
+    return _number(text, _DECIMAL, "比率")
+
+
 def to_integer(text: str) -> int:
     if SCIENTIFIC.match(text) or not _INTEGER.match(text):
         raise ConversionError("应为整数")
@@ -118,6 +125,7 @@ CONVERTERS: dict[str, Callable[[str], Any]] = {
     "month": to_month,
     "amount": to_amount,
     "decimal": to_decimal,
+    "ratio": to_ratio,
     "integer": to_integer,
     "boolean": to_boolean,
     "phone": to_phone,

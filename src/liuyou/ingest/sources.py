@@ -31,6 +31,7 @@ ColumnType = Literal[
     "phone",
     "month",
     "village_code",
+    "ratio",
 ]
 
 
@@ -178,7 +179,7 @@ _add(
         "核心系统客户",
         (
             C("客户号", "customer_no", required=True, max_length=32),
-            C("客户名称", "name", required=True, max_length=200),
+            C("客户名称", "name", required=True, max_length=100),
             C("客户类型", "kind", "enum", required=True, values=CUSTOMER_KIND),
             C("证件类型", "id_type", "id_type", values=ID_TYPES),
             C("证件号码", "id_no", "id_number", max_length=64),
@@ -186,7 +187,7 @@ _add(
             C("性别", "sex", "enum", values=SEX),
             C("出生日期", "birth_date", "date"),
             C("手机号码", "phone", "phone"),
-            C("联系地址", "address", max_length=300),
+            C("联系地址", "address", max_length=200),
             C("村编码", "village_code", "village_code"),
             C("开户机构号", "org_code", max_length=32),
             C("开户日期", "opened_on", "date"),
@@ -308,7 +309,7 @@ _add(
             C("近3个月查询次数", "queries_3m", "integer"),
             C("近24个月最大逾期期数", "max_overdue_terms_24m", "integer"),
             C("对外担保余额", "guarantees_given", "amount"),
-            C("信用卡使用率", "card_utilisation", "decimal"),
+            C("信用卡使用率", "card_utilisation", "ratio"),
             C("授权日期", "authorised_on", "date"),
             C("授权用途", "authorised_purpose", max_length=100),
             C("授权到期日", "authorisation_ends_on", "date"),

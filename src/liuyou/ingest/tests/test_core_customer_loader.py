@@ -197,7 +197,7 @@ def test_reference_and_required_rejections(tmp_path, villages):
     assert reasons["R4"] == ("开户机构号", "开户机构号：开户机构号 999 不存在")
     assert reasons["R5"] == ("统一社会信用代码", "统一社会信用代码：企业客户须填写统一社会信用代码")
     assert reasons["R6"] == ("证件号码", "证件号码：个人客户须填写证件号码")
-    assert reasons["R7"] == ("客户名称", "客户名称：客户名称长度超过 100 个字符")
+    assert reasons["R7"] == ("客户名称", "客户名称：长度超过 100 个字符")
     assert list(Customer.objects.values_list("customer_no", flat=True)) == ["OK"]
 
 

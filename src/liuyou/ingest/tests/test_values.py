@@ -17,6 +17,7 @@ from liuyou.ingest.converters import (
     to_integer,
     to_month,
     to_phone,
+    to_ratio,
     to_village_code,
 )
 from liuyou.ingest.sources import SOURCES
@@ -258,3 +259,16 @@ def test_village_code_is_checked_in_customer_rows():
     assert problems == []  # full-width digits are folded first
     row, problems = v.validate(3, {"客户号": "C1", "村编码": "3707251012"})
     assert problems == [("村编码", "村编码应为12位数字（统计用区划代码）")]
+
+
+@pytest.mark.parametrize(
+    ("text", "value"), [("0.8532", "0.8532"), ("85.32%", "0.8532"), ("85.32％", "0.8532"), ("0", "0")]
+)
+def test_ratios(text, value):
+    assert to_ratio(text) == Decimal(value)
+
+
+@pytest.mark.parametrize("text", ["85.32%%", "abc", "%"])
+def test_bad_ratios(text):
+    with pytest.raises(ConversionError, match="比率格式错误"):
+        to_ratio(text)
