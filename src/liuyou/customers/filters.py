@@ -186,7 +186,7 @@ class CustomerFilter(django_filters.FilterSet):
         # staff and villages per page view); what they accept is still the scoped querysets.
         org_rows = [(code, f"{code} {name}") for code, name in org_choices(user).values_list("code", "name")]
         option_rows(fields["org"], "全部", org_rows)
-        grid_rows = grid_choices(user).order_by("path").values_list("code", "name")
+        grid_rows = grid_choices(user).order_by("code").values_list("code", "name")
         option_rows(fields["grid"], "全部", [(code, f"{code} {name}") for code, name in grid_rows])
         village_rows = village_choices(user).values_list("code", "township", "name")
         option_rows(fields["village"], "全部", [(code, f"{town}{name}") for code, town, name in village_rows])

@@ -235,6 +235,7 @@ class Customer(models.Model):
     `org` is 开户机构号. ID and phone numbers are stored as core.pii prescribes."""
 
     customer_no = models.CharField("客户号", max_length=32)
+    # COLLATE "C" on PostgreSQL (system migration 0006): name prefixes are searched as ranges.
     name = models.CharField("客户名称", max_length=100, db_index=True)
     customer_type = models.CharField("客户类型", max_length=16, choices=CustomerType.choices)
     id_type = models.CharField("证件类型", max_length=32, blank=True)

@@ -28,6 +28,7 @@ class Org(models.Model):
         on_delete=models.PROTECT,
         related_name="children",
     )
+    # COLLATE "C" on PostgreSQL (migration 0006): subtrees are selected as ranges of paths.
     path = models.CharField("路径", max_length=255, db_index=True, editable=False, default="")
     depth = models.PositiveSmallIntegerField("层级", default=0, editable=False)
     address = models.CharField("地址", max_length=200, blank=True)

@@ -261,3 +261,18 @@ def test_export_has_chinese_headers_labels_and_only_the_filtered_rows(admin, ban
 
     everything = load_workbook(BytesIO(admin.get("/system/orgs/export.xlsx").content)).active
     assert everything.max_row == 7
+
+
+@pytest.mark.django_db
+def test_path_and_name_compare_bytes_on_postgresql():
+    """Subtree and name-prefix ranges need byte order, whatever the database's collation."""
+    from django.db import connection
+
+    if connection.vendor != "postgresql":
+        pytest.skip("SQLite compares bytes (BINARY) already")
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT table_name, column_name, collation_name FROM information_schema.columns "
+            "WHERE (table_name, column_name) IN (('system_org', 'path'), ('customers_customer', 'name'))"
+        )
+        assert sorted(cursor.fetchall()) == [("customers_customer", "name", "C"), ("system_org", "path", "C")]
