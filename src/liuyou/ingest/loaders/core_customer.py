@@ -259,8 +259,11 @@ class CoreCustomerLoader:
             values = list(dict.fromkeys(v for k, v in idents if k == kind and v))
             for i in range(0, len(values), CHUNK):
                 qs = Customer.objects.filter(customer_type=ctype, **{f"{column}__in": values[i : i + CHUNK]})
-                for value, pk in qs.order_by("-pk").values_list(column, "pk"):
-                    found[(kind, value)] = pk  # descending: the oldest wins
+                # No ORDER BY: with one, PostgreSQL may walk the primary key backwards and
+                # filter, a scan of the whole table per batch. The oldest (smallest pk) wins.
+                for value, pk in qs.order_by().values_list(column, "pk"):
+                    if pk < found.get((kind, value), pk + 1):
+                        found[(kind, value)] = pk
         return found
 
     def _aliases(self, aliases: list[_Alias], pks: dict[str, int], counts: dict[str, int]) -> None:

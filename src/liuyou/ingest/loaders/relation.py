@@ -204,8 +204,10 @@ def _customers_by_digest(digests: set[str]) -> dict[str, int]:
         qs = Customer.objects.filter(
             customer_type=CustomerType.INDIVIDUAL, id_no_digest__in=values[i : i + CHUNK]
         )
-        for digest, pk in qs.order_by("-pk").values_list("id_no_digest", "pk"):
-            found[digest] = pk
+        # No ORDER BY (PostgreSQL could then scan the primary key instead of the digest index).
+        for digest, pk in qs.order_by().values_list("id_no_digest", "pk"):
+            if pk < found.get(digest, pk + 1):
+                found[digest] = pk
     return found
 
 
