@@ -32,6 +32,7 @@ from liuyou.core import pii
 
 INSERTED, UPDATED, UNCHANGED = "inserted", "updated", "unchanged"
 CHUNK = 500  # keys per IN (...) list: well under SQLite's variable limit
+ANALYZE_EVERY = 20_000  # rows inserted before PostgreSQL's statistics are worth refreshing
 Key = Any  # a plain value for single-column keys, a tuple otherwise
 
 
@@ -57,6 +58,7 @@ class Table:
     def __post_init__(self) -> None:
         meta = self.model._meta
         self.table = meta.db_table
+        self.unanalyzed = 0  # rows inserted since the planner's statistics were refreshed
         self.pk = meta.pk.column  # type: ignore[union-attr]
         self.columns = {f.attname: f.column for f in meta.concrete_fields}
         self.stamp_insert = [
@@ -167,6 +169,7 @@ class Table:
                     touch.append(pk)
         if new:
             self._insert(new, day)
+            self._refresh_statistics(len(new))
             if want_pks:
                 pks.update(self.pks([k for k, _ in new], **narrow))
         self._update(changed)
@@ -182,6 +185,23 @@ class Table:
             target[f"{name}_cipher"] = pii.encrypt(value) if value else ""
             target[f"{name}_masked"] = pii.mask(value, kind) if value else ""
             target[f"{name}_digest"] = target.get(f"{name}_digest", "")
+
+    def _refresh_statistics(self, inserted: int) -> None:
+        """PostgreSQL plans with the statistics of the table before the load. A first load
+        grows the table from nothing inside one transaction, and the planner, still thinking
+        it empty, scans it whole for every batch's lookups. ANALYZE works inside the
+        transaction and sees its rows: run it whenever the table has doubled."""
+        if connection.vendor != "postgresql":
+            return
+        self.unanalyzed += inserted
+        if self.unanalyzed < ANALYZE_EVERY:
+            return
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT reltuples FROM pg_class WHERE oid = %s::regclass", [qn(self.table)])
+            (known,) = cursor.fetchone()
+            if self.unanalyzed >= max(known, 0):
+                cursor.execute(f"ANALYZE {qn(self.table)}")
+                self.unanalyzed = 0
 
     def _insert(self, new: list[tuple[Key, dict[str, Any]]], day: date | None) -> None:
         now = timezone.now()

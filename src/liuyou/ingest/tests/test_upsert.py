@@ -109,3 +109,19 @@ def test_insert_fills_timestamps_and_protected_columns(bank):
     assert status == {"C9": INSERTED} and c.created_at is not None and c.updated_at is not None
     assert c.id_no_masked == "4105**********1234" and pii.decrypt(c.id_no_cipher) == "410521199001011234"
     assert (c.phone_cipher, c.phone_digest, c.phone_masked) == ("", "", "")
+
+
+def test_statistics_refreshed_inside_the_load_on_postgresql(bank, monkeypatch):
+    """A first load grows a table inside one transaction; PostgreSQL's planner must learn it."""
+    from django.db import connection
+
+    from liuyou.ingest.loaders import upsert
+
+    if connection.vendor != "postgresql":
+        pytest.skip("SQLite plans without table statistics here")
+    monkeypatch.setattr(upsert, "ANALYZE_EVERY", 2)
+    t = villages()
+    t.apply({f"4105211000{i:02d}": {"name": f"村{i}", "grid_id": bank.g1.pk} for i in range(5)}, day=D1)
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT reltuples FROM pg_class WHERE oid = 'customers_village'::regclass")
+        assert cursor.fetchone()[0] == 5  # the uncommitted rows of this transaction are counted
