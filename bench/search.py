@@ -81,7 +81,10 @@ def build(args: argparse.Namespace, workdir: Path, bi) -> list[list[str]]:
     from liuyou.system.models import Org, OrgKind
 
     if args.reuse and Customer.objects.count() >= args.customers:
+        from django.core.management import call_command
+
         log("复用已有数据库")
+        call_command("migrate", interactive=False, verbosity=0)  # `serve` refuses pending ones
         villages = list(Village.objects.values_list("code", flat=True))
         outlets = list(Org.objects.filter(kind=OrgKind.OUTLET).values_list("code", flat=True))
         return bi.make_rows(args.customers, villages, outlets)
