@@ -115,7 +115,7 @@ class ErrorOut(Schema):
 @api_requires("customer:view")
 def list_customers(request: HttpRequest, filters: Query[CustomerQuery]):  # type: ignore[no-untyped-def]
     data = {k: v for k, v in filters.dict().items() if v}
-    filterset = selectors.customer_filterset(user=request.user, data=data)
+    filterset = selectors.customer_filterset(user=request.user, data=data, options=False)
     if filterset.is_bound and not filterset.is_valid():
         raise HttpError(422, "查询参数无效：" + "、".join(filterset.errors))
     return filterset.qs.select_related("village", "assisting_manager")

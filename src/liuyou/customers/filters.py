@@ -171,8 +171,16 @@ class CustomerFilter(django_filters.FilterSet):
         fields = list(FILTER_KEYS)
 
     def __init__(
-        self, data: Any = None, queryset: QuerySet[Customer] | None = None, *, user: Any, **kwargs: Any
+        self,
+        data: Any = None,
+        queryset: QuerySet[Customer] | None = None,
+        *,
+        user: Any,
+        options: bool = True,
+        **kwargs: Any,
     ) -> None:
+        """`options=False`: the selects' option lists are not read (an HTMX search, an export
+        or the API renders no form); what the filters accept is the same either way."""
         super().__init__(data, queryset=queryset, **kwargs)
         # The choices themselves follow the data scope: a branch head picks among the
         # branch's outlets, grids, villages and staff; an account manager only their own.
@@ -182,6 +190,10 @@ class CustomerFilter(django_filters.FilterSet):
         self.filters["manager"].queryset = manager_choices(user)
         self.filters["industry"].extra["choices"] = industry_choices()
         fields = self.form.fields
+        for field in fields.values():
+            _select(field)
+        if not options:
+            return
         # What the selects show is read as plain tuples (no model instances: hundreds of
         # staff and villages per page view); what they accept is still the scoped querysets.
         org_rows = [(code, f"{code} {name}") for code, name in org_choices(user).values_list("code", "name")]
@@ -199,8 +211,6 @@ class CustomerFilter(django_filters.FilterSet):
                 for no, name, status in staff_rows
             ],
         )
-        for field in fields.values():
-            _select(field)
 
     def filter_q(self, queryset: QuerySet[Customer], name: str, value: str) -> QuerySet[Customer]:
         return queryset.filter(search_q(value)) if value and value.strip() else queryset

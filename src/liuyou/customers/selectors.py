@@ -31,16 +31,21 @@ def _detail() -> QuerySet[Customer]:
 
 
 def customer_filterset(
-    *, user: Any, data: Mapping[str, Any] | None = None, queryset: QuerySet[Customer] | None = None
+    *,
+    user: Any,
+    data: Mapping[str, Any] | None = None,
+    queryset: QuerySet[Customer] | None = None,
+    options: bool = True,
 ) -> CustomerFilter:
-    """The bound filter set over the user's visible customers (its form renders the filters)."""
+    """The bound filter set over the user's visible customers (its form renders the filters;
+    `options=False` when no form is rendered)."""
     qs = scope.scoped(queryset if queryset is not None else _base(), user, VIEW)
-    return CustomerFilter(data or None, queryset=qs, user=user)
+    return CustomerFilter(data or None, queryset=qs, user=user, options=options)
 
 
 def customer_list(*, user: Any, filters: Mapping[str, Any] | None = None) -> QuerySet[Customer]:
     """Visible customers matching `filters` (filters.FILTER_KEYS); invalid values are ignored."""
-    return customer_filterset(user=user, data=filters).qs
+    return customer_filterset(user=user, data=filters, options=False).qs
 
 
 def customer_export_list(*, user: Any, filters: Mapping[str, Any] | None = None) -> QuerySet[Customer]:

@@ -36,7 +36,10 @@ def _export_query(request: HttpRequest) -> str:
 @requires("customer:view", methods=("GET",))
 @require_GET
 def customer_list(request: HttpRequest) -> HttpResponse:
-    filterset = selectors.customer_filterset(user=request.user, data=request.GET)
+    # An HTMX search swaps only the results: the filter form and its option lists are not drawn.
+    filterset = selectors.customer_filterset(
+        user=request.user, data=request.GET, options=not wants_fragment(request)
+    )
     labels = {code: selectors.dict_labels(code) for code in ("customer_type", "segment")}
     table = CustomerTable(filterset.qs, labels=labels)
     RequestConfig(request, paginate={"per_page": PER_PAGE}).configure(table)

@@ -217,3 +217,22 @@ def test_rendered_selects_offer_only_scoped_choices(county, role_users, login):
     assert 'value="5001"' not in page and 'value="2G1"' not in page and 'value="V2"' not in page
     assert '<option value="1G1">1G1 城关第一网格</option>' in page
     assert '<option value="V1">城关镇李家村</option>' in page
+
+
+@pytest.mark.django_db
+def test_htmx_search_reads_no_option_lists(county, role_users, login):
+    """An HTMX search swaps the results only: the filter dropdowns (staff, villages, grids,
+    orgs) are not read, so a search costs fewer queries than the full page."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    client = login(role_users["hq_admin"])
+    with CaptureQueriesContext(connection) as full:
+        page = client.get("/customers/?q=C1")
+    with CaptureQueriesContext(connection) as fragment:
+        part = client.get("/customers/?q=C1", HTTP_HX_REQUEST="true")
+    assert page.status_code == part.status_code == 200
+    assert "ly-filter" in page.content.decode() and "ly-filter" not in part.content.decode()
+    read = lambda ctx: " ".join(q["sql"] for q in ctx.captured_queries)  # noqa: E731
+    assert "customers_village" in read(full) and "customers_village" not in read(fragment)
+    assert len(fragment.captured_queries) < len(full.captured_queries)
