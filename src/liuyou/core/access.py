@@ -13,6 +13,7 @@ from typing import Any
 
 from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import PermissionDenied
+from django.db import transaction
 from django.http import HttpRequest, HttpResponse
 
 PUBLIC = "__public__"
@@ -52,6 +53,9 @@ def forget(user: Any) -> None:
             delattr(user, attr)
 
 
+READ_ONLY = frozenset({"GET", "HEAD"})
+
+
 def _mark(view: View, requirement: str, methods: Iterable[str]) -> View:
     view.liuyou_permission = requirement  # type: ignore[attr-defined]
     view.liuyou_methods = tuple(methods)  # type: ignore[attr-defined]
@@ -78,6 +82,13 @@ def _guard(fn: View, requirement: str, methods: Iterable[str]) -> View:
             raise PermissionDenied(requirement)
         return fn(request, *args, **kwargs)
 
+    methods = tuple(methods)
+    if set(methods) <= READ_ONLY:
+        # A page that only reads runs without the request transaction (ATOMIC_REQUESTS): on
+        # SQLite that transaction takes the write lock at BEGIN (IMMEDIATE), so every page
+        # view would queue behind every other. What such a view does write (an audit entry)
+        # is atomic on its own.
+        wrapper = transaction.non_atomic_requests(wrapper)
     return _mark(wrapper, requirement, methods)
 
 
