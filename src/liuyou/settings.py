@@ -134,7 +134,11 @@ SESSION_ENGINE = "django.contrib.sessions.backends.db"
 SESSION_COOKIE_AGE = CONFIG.session_idle_minutes * 60
 LIUYOU_IMPORT_MAX_UPLOAD_MB = CONFIG.import_max_upload_mb
 LIUYOU_IMPORT_STALE_MINUTES = CONFIG.import_stale_minutes
-SESSION_SAVE_EVERY_REQUEST = True  # the cookie age is then an idle timeout
+# The cookie age is an idle timeout because the session is saved whenever it changes, and
+# SessionGuardMiddleware stamps it at most once a minute of activity: 30 minutes idle, give or
+# take a minute. Saving on every request would make every page view a write, and on SQLite
+# writes queue one at a time.
+SESSION_SAVE_EVERY_REQUEST = False
 SESSION_EXPIRE_AT_BROWSER_CLOSE = True
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"

@@ -80,8 +80,7 @@ class SessionGuardMiddleware:
 
 class SessionMiddleware(DjangoSessionMiddleware):
     """Django's, except that a quiet poll (see core.access.quiet_poll) that changed nothing in
-    the session does not save it: SESSION_SAVE_EVERY_REQUEST would otherwise write the
-    session row on every poll."""
+    the session does not save it, whatever SESSION_SAVE_EVERY_REQUEST says."""
 
     def process_response(self, request: HttpRequest, response: HttpResponse) -> HttpResponse:
         if getattr(request, "liuyou_quiet", False) and not request.session.modified:
