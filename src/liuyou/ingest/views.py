@@ -14,7 +14,14 @@ from typing import Any, cast
 from urllib.parse import quote
 
 from django.db import DatabaseError, transaction
-from django.http import FileResponse, Http404, HttpRequest, HttpResponse, HttpResponseRedirect
+from django.http import (
+    FileResponse,
+    Http404,
+    HttpRequest,
+    HttpResponse,
+    HttpResponseRedirect,
+    StreamingHttpResponse,
+)
 from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods
@@ -23,7 +30,7 @@ from django_tables2 import RequestConfig
 from liuyou.core import audit, excel, scope
 from liuyou.core.access import has_perm, quiet_poll, requires
 from liuyou.core.rendering import render_page
-from liuyou.ingest import guard, jobs, tables
+from liuyou.ingest import guard, jobs, reject_masking, tables
 from liuyou.ingest.filters import RunFilter
 from liuyou.ingest.forms import UploadForm, max_upload_bytes
 from liuyou.ingest.models import ImportRun, RunStatus
@@ -131,8 +138,8 @@ def run_detail(request: HttpRequest, run_id: int) -> HttpResponse:
 @transaction.non_atomic_requests
 @require_GET
 def run_rejects(request: HttpRequest, run_id: int) -> HttpResponse:
-    """The reject file as an attachment. It holds the rejected rows as the bank sent them
-    (identity and phone numbers included), so each download is logged."""
+    """The reject file as an attachment. It holds the rejected rows as the bank sent them;
+    without pii:view their ID and phone numbers come masked. Each download is logged."""
     run = scope.get_or_404(ImportRun.objects.all(), request.user, "import:view", pk=run_id)
     if not tables.has_rejects(run):
         raise Http404("该导入没有拒绝文件")
@@ -141,10 +148,16 @@ def run_rejects(request: HttpRequest, run_id: int) -> HttpResponse:
         action="ingest.rejects_download",
         user=request.user,
         obj=run,
-        after={"file": path.name, "rejected": run.rejected},
+        after={"file": path.name, "rejected": run.rejected, "masked": not has_perm(request.user, "pii:view")},
         message=f"下载拒绝文件 {path.name}",
     )
-    response = FileResponse(path.open("rb"), as_attachment=True, content_type="text/csv; charset=utf-8")
+    masked = not has_perm(request.user, "pii:view")
+    if masked:
+        response: Any = StreamingHttpResponse(
+            reject_masking.masked_lines(path, run.source), content_type="text/csv; charset=utf-8"
+        )
+    else:
+        response = FileResponse(path.open("rb"), as_attachment=True, content_type="text/csv; charset=utf-8")
     # The Chinese-safe form of the name; FileResponse's own header would need it ASCII.
     response["Content-Disposition"] = f"attachment; filename*=UTF-8''{quote(path.name)}"
     response["Cache-Control"] = "private, no-store"
