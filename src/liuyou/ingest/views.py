@@ -95,8 +95,14 @@ def upload(request: HttpRequest) -> HttpResponse:
     return render_page(request, "ingest/upload.html", context, status=status)
 
 
+CONFLICTS_SHOWN = 50
+
+
 def _run_context(request: HttpRequest, run: ImportRun) -> dict[str, Any]:
     progress = jobs.read_progress(run.pk) if run.status == RunStatus.RUNNING else None
+    # Identity conflicts this run recorded (values are stored masked): what the data owners
+    # are to correct at the source. Bounded; the count says how many there are in all.
+    conflicts = run.conflicts.order_by("line_no", "id") if run.status == RunStatus.COMPLETED else None
     elapsed = (timezone.now() - run.started_at).total_seconds() if run.started_at else 0
     return {
         "run": run,
@@ -114,6 +120,8 @@ def _run_context(request: HttpRequest, run: ImportRun) -> dict[str, Any]:
         "can_upload": has_perm(request.user, "import:run"),
         "validate_only": run.status == RunStatus.VALIDATED,
         "breadcrumb": ["数据导入", "导入记录", f"#{run.pk}"],
+        "conflicts": list(conflicts[:CONFLICTS_SHOWN]) if conflicts is not None else [],
+        "conflict_count": conflicts.count() if conflicts is not None else 0,
     }
 
 

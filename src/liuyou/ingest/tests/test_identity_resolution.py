@@ -127,3 +127,17 @@ def test_other_sources_land_on_the_one_customer(tmp_path, villages, make_user): 
     assert Customer.objects.get(customer_no="C002").household.code == "C001"
     assert Customer.objects.get(customer_no="C001").household.member_count == 2
     assert date(2025, 3, 1) == Relation.objects.first().first_seen
+
+
+def test_the_run_page_lists_its_conflicts_masked(tmp_path, villages, client, role_users):  # noqa: F811
+    rows = [
+        person("C001", "张三", ZS, phone="13800000001", sex="男"),
+        person("C009", "张叁", ZS, phone="13900000002", sex="男"),
+    ]
+    r = run("core_customer", core_file(tmp_path, rows))
+    client.force_login(role_users["hq_admin"])
+    page = client.get(f"/imports/runs/{r.pk}/").content.decode()
+    section = page[page.index("ly-run-conflicts") :]
+    assert "客户信息冲突" in section and ">3<" in section  # 客户号, 客户名称, 手机号码
+    assert "张叁" in section and "139****0002" in section
+    assert "13900000002" not in page and ZS not in page
