@@ -7,49 +7,15 @@ beside the field and no rows, instead of silently ignoring the bad filter.
 
 from __future__ import annotations
 
-from datetime import date, datetime, time, timedelta
+from datetime import date, timedelta
 from typing import Any
 
 import django_filters
 from django import forms
 from django.db.models import Q, QuerySet
-from django.utils import timezone
 
+from liuyou.core.filters import DateRangeForm, date_filter, day_start
 from liuyou.system.models import LoginLog, LoginResult, LogResult, OperationLog
-
-
-def _day_start(day: date) -> datetime:
-    """Local midnight (the bank's time zone) as an aware datetime: a range on the indexed
-    created_at column instead of a per-row date conversion."""
-    return timezone.make_aware(datetime.combine(day, time.min))
-
-
-class LogFilterForm(forms.Form):
-    """Checks the date range and marks invalid fields for Bootstrap."""
-
-    def clean(self) -> dict[str, Any]:
-        data = super().clean() or {}
-        start, end = data.get("date_from"), data.get("date_to")
-        if start and end and start > end:
-            self.add_error("date_to", "结束日期不能早于开始日期")
-        return data
-
-    def full_clean(self) -> None:
-        super().full_clean()
-        for name in self.errors:
-            if name in self.fields:
-                widget = self.fields[name].widget
-                widget.attrs["class"] = (widget.attrs.get("class", "") + " is-invalid").strip()
-                widget.attrs["aria-invalid"] = "true"
-
-
-def _date(label: str, method: str) -> django_filters.DateFilter:
-    return django_filters.DateFilter(
-        label=label,
-        method=method,
-        widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
-        input_formats=["%Y-%m-%d", "%Y/%m/%d", "%Y%m%d"],
-    )
 
 
 def _text(label: str, max_length: int, placeholder: str = "", **kwargs: Any) -> django_filters.CharFilter:
@@ -63,8 +29,8 @@ def _text(label: str, max_length: int, placeholder: str = "", **kwargs: Any) -> 
 
 
 class _LogFilter(django_filters.FilterSet):
-    date_from = _date("开始日期", "filter_date_from")
-    date_to = _date("结束日期", "filter_date_to")
+    date_from = date_filter("开始日期", "filter_date_from")
+    date_to = date_filter("结束日期", "filter_date_to")
     staff_no = _text("工号", 32, "完整工号", method="filter_staff_no")
     ip = _text("IP", 45, "完整 IP 地址", method="filter_ip")
 
@@ -80,10 +46,10 @@ class _LogFilter(django_filters.FilterSet):
             field.widget.attrs.setdefault("class", css)
 
     def filter_date_from(self, queryset: QuerySet[Any], name: str, value: date | None) -> QuerySet[Any]:
-        return queryset.filter(created_at__gte=_day_start(value)) if value else queryset
+        return queryset.filter(created_at__gte=day_start(value)) if value else queryset
 
     def filter_date_to(self, queryset: QuerySet[Any], name: str, value: date | None) -> QuerySet[Any]:
-        return queryset.filter(created_at__lt=_day_start(value + timedelta(days=1))) if value else queryset
+        return queryset.filter(created_at__lt=day_start(value + timedelta(days=1))) if value else queryset
 
     def filter_staff_no(self, queryset: QuerySet[Any], name: str, value: str) -> QuerySet[Any]:
         return queryset.filter(staff_no=value.strip()) if value and value.strip() else queryset
@@ -139,7 +105,7 @@ class OperationLogFilter(_LogFilter):
             "request_id",
             "ip",
         ]
-        form = LogFilterForm
+        form = DateRangeForm
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -169,4 +135,4 @@ class LoginLogFilter(_LogFilter):
     class Meta:
         model = LoginLog
         fields = ["date_from", "date_to", "staff_no", "ip", "result"]
-        form = LogFilterForm
+        form = DateRangeForm
