@@ -87,7 +87,7 @@ def phone_is_valid(number: str) -> bool:
 
 
 class UniqueNumbers:
-    """Hands out resident IDs and mobile numbers never given before in this run.
+    """Hands out resident IDs, mobile numbers and credit codes never given before in this run.
 
     Stored as ints: at a million customers a set of ints costs tens of MB, a set of str more.
     """
@@ -96,6 +96,16 @@ class UniqueNumbers:
         self.rng = rng
         self._ids: set[int] = set()
         self._phones: set[int] = set()
+        self._codes: set[str] = set()
+
+    def uscc(self, *, prefix: str, area: str) -> str:
+        """A credit code no other enterprise of this run has: two would be one customer (the
+        import merges them), which a demo county must not plant by accident."""
+        while True:
+            code = make_uscc(self.rng, prefix=prefix, area=area)
+            if code not in self._codes:
+                self._codes.add(code)
+                return code
 
     def ric(self, area: str, birth: date, male: bool) -> str:
         while True:

@@ -10,7 +10,7 @@ from datetime import date, timedelta
 
 from liuyou.demo_county import vocab
 from liuyou.demo_county.geo import COUNTY_AREA, SPECIALTY, Village
-from liuyou.demo_county.ids import UniqueNumbers, make_uscc
+from liuyou.demo_county.ids import UniqueNumbers
 
 FARMER, BUSINESS, MIGRANT, SALARIED, ENTERPRISE = (
     "farmer",
@@ -262,7 +262,7 @@ class PeopleFactory:
             industry_code=code,
             purpose=purpose,
             id_type="统一社会信用代码",
-            credit_code=make_uscc(rng, prefix="93" if coop else "91", area=COUNTY_AREA),
+            credit_code=self.numbers.uscc(prefix="93" if coop else "91", area=COUNTY_AREA),
             phone=self.numbers.mobile() if rng.random() < 0.5 else f"0536-{rng.randint(6000000, 6999999)}",
             address=f"{v.township}{v.name}{rng.randint(1, 200)}号",
         )

@@ -78,3 +78,17 @@ def test_phone_rules_and_uniqueness():
     assert phone_is_valid("0536-6123456") and phone_is_valid("05366123456")
     for bad in ("1234567890", "12012345678", "138001380000", "1380013800a", ""):
         assert not phone_is_valid(bad)
+
+
+def test_credit_codes_are_unique_within_a_run(monkeypatch):
+    """Two enterprises with one credit code would be merged into one customer by the import:
+    a collision of the random organisation code is drawn again."""
+    from liuyou.demo_county import ids
+
+    draws = iter(["00000001", "00000001", "00000002"])
+    monkeypatch.setattr(ids, "make_uscc", lambda rng, *, prefix, area: prefix + area + next(draws))
+    numbers = UniqueNumbers(random.Random(5))
+    assert [numbers.uscc(prefix="91", area="370725") for _ in range(2)] == [
+        "9137072500000001",
+        "9137072500000002",
+    ]
