@@ -14,6 +14,7 @@ file had is created closed, as of the first later file (which already did not ho
 
 from __future__ import annotations
 
+from abc import ABC, abstractmethod
 from collections.abc import Iterable
 from datetime import date
 from typing import Any
@@ -28,7 +29,7 @@ from liuyou.ingest.validate import Row
 BOOKKEEPING = ("first_seen", "last_seen", "closed_at")
 
 
-class HistoryLoader:
+class HistoryLoader(ABC):
     source: str
     label: str  # for the one error a file without a data date gets
     parent: type[models.Model]
@@ -51,9 +52,9 @@ class HistoryLoader:
         self.closed_parents = Table(self.parent, key=(self.key,), fields=self.fields + BOOKKEEPING)
         self.histories = Table(self.history, key=(self.parent_fk, "data_date"), fields=self.figures)
 
+    @abstractmethod
     def targets(self, batch: list[Row], ctx: LoadContext, day: date) -> dict[str, dict[str, Any]]:
         """key -> parent columns of the batch's acceptable rows; rejects the others."""
-        raise NotImplementedError
 
     def notes(self) -> dict[str, Any]:
         """Extra counts for the audit entry."""
