@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Any, Protocol
 
+from liuyou.ingest.loaders.upsert import INSERTED, UNCHANGED, UPDATED
 from liuyou.ingest.validate import Problem, Row
 
 BATCH = 2000
@@ -36,6 +38,13 @@ class LoadResult:
     unchanged: int = 0
     closed: int = 0  # keys missing from a full file, closed (not part of `read`)
     details: dict[str, Any] = field(default_factory=dict)  # for the audit entry
+
+    def tally(self, statuses: Iterable[str]) -> None:
+        """Count each row's outcome as Table.apply reports it (inserted/updated/unchanged)."""
+        counts = Counter(statuses)
+        self.inserted += counts[INSERTED]
+        self.updated += counts[UPDATED]
+        self.unchanged += counts[UNCHANGED]
 
 
 class Loader(Protocol):

@@ -31,7 +31,7 @@ from liuyou.ingest.loaders.checks import (
     unknown,
 )
 from liuyou.ingest.loaders.refs import customer_pks
-from liuyou.ingest.loaders.upsert import INSERTED, UPDATED, Table
+from liuyou.ingest.loaders.upsert import Table
 from liuyou.ingest.sources import words_to_codes
 from liuyou.ingest.validate import Row
 
@@ -92,13 +92,7 @@ class BureauLoader:
             else:
                 status, differs = insert_only(self.reports, targets, ignore=("data_date",))
                 kept += differs
-            for state in status.values():
-                if state == INSERTED:
-                    result.inserted += 1
-                elif state == UPDATED:
-                    result.updated += 1
-                else:
-                    result.unchanged += 1
+            result.tally(status.values())
         if not ctx.latest:
             result.details = {"history_only": True, "newer_kept": kept}
         return result

@@ -18,7 +18,7 @@ from liuyou.customers.models import CreditLine, CreditLineStatus
 from liuyou.ingest.loaders.base import LoadContext, LoadResult, batches
 from liuyou.ingest.loaders.checks import Words, missing, unknown
 from liuyou.ingest.loaders.refs import customer_pks
-from liuyou.ingest.loaders.upsert import INSERTED, UPDATED, Table
+from liuyou.ingest.loaders.upsert import Table
 from liuyou.ingest.sources import words_to_codes
 from liuyou.ingest.validate import Row
 
@@ -45,13 +45,7 @@ class CreditLineLoader:
                 continue
             seen.update(targets)
             status, _ = self.lines.apply(targets, day=day, want_pks=False)
-            for state in status.values():
-                if state == INSERTED:
-                    result.inserted += 1
-                elif state == UPDATED:
-                    result.updated += 1
-                else:
-                    result.unchanged += 1
+            result.tally(status.values())
         if ctx.latest:
             present = seen | {k for k in ctx.present_keys if isinstance(k, str)}
             result.closed = len(self.lines.close_missing(present, day=day))

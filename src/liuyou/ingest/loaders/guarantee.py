@@ -17,7 +17,7 @@ from liuyou.customers.models import Guarantee, GuaranteeType, Loan
 from liuyou.ingest.loaders.base import LoadContext, LoadResult, batches
 from liuyou.ingest.loaders.checks import Words, missing, unknown
 from liuyou.ingest.loaders.refs import CHUNK, customer_pks
-from liuyou.ingest.loaders.upsert import INSERTED, UPDATED, Table
+from liuyou.ingest.loaders.upsert import Table
 from liuyou.ingest.sources import words_to_codes
 from liuyou.ingest.validate import Row
 
@@ -54,13 +54,7 @@ class GuaranteeLoader:
                 result.unchanged += len(targets)
                 continue
             status, _ = self.guarantees.apply(targets, day=day, want_pks=False)
-            for state in status.values():
-                if state == INSERTED:
-                    result.inserted += 1
-                elif state == UPDATED:
-                    result.updated += 1
-                else:
-                    result.unchanged += 1
+            result.tally(status.values())
         if ctx.latest:
             result.closed = len(self.guarantees.close_missing(seen | self._rejected(ctx, seen_text), day=day))
         else:

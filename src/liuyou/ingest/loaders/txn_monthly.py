@@ -21,7 +21,7 @@ from liuyou.customers.models import TxnMonthly
 from liuyou.ingest.loaders.base import LoadContext, LoadResult, batches
 from liuyou.ingest.loaders.checks import INT_MAX, count_problem, insert_only, unknown
 from liuyou.ingest.loaders.refs import customer_pks
-from liuyou.ingest.loaders.upsert import INSERTED, UPDATED, Table
+from liuyou.ingest.loaders.upsert import Table
 from liuyou.ingest.validate import Row
 
 AMOUNTS = (
@@ -56,13 +56,7 @@ class TxnMonthlyLoader:
                 else:
                     status, differs = insert_only(self.months, targets, month=month)
                     kept += differs
-                for state in status.values():
-                    if state == INSERTED:
-                        result.inserted += 1
-                    elif state == UPDATED:
-                        result.updated += 1
-                    else:
-                        result.unchanged += 1
+                result.tally(status.values())
         if not ctx.latest:
             result.details = {"history_only": True, "newer_kept": kept}
         return result
