@@ -121,6 +121,17 @@ def samples(bank, role_users, make_user, make_customer):
     values["run_id"] = ImportRun.objects.create(
         source="org", file_name="org_20250301.csv", status="completed"
     ).pk
+    from datetime import date
+
+    from django.utils import timezone
+
+    from liuyou.pipeline.models import JobBatch, JobRun
+
+    batch = JobBatch.objects.create(data_date=date(2025, 3, 1), status="completed")
+    values["batch_id"] = batch.pk
+    values["job_id"] = JobRun.objects.create(
+        batch=batch, step="features", data_date=batch.data_date, status="completed", started_at=timezone.now()
+    ).pk
     return values
 
 

@@ -121,3 +121,7 @@ api.add_router("", system_router)
 from liuyou.customers.api import router as customers_router  # noqa: E402
 
 api.add_router("/customers", customers_router)
+
+from liuyou.pipeline.api import router as pipeline_router  # noqa: E402
+
+api.add_router("/jobs", pipeline_router)

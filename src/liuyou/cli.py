@@ -1,6 +1,7 @@
 """The `liuyou` command: Django's management commands plus ours, from any directory.
 
-    liuyou migrate | serve | createuser | apikey create | demo | rotate-data-key | audit verify
+    liuyou migrate | serve | createuser | apikey create | demo | import | daily
+    liuyou rotate-data-key | audit verify
 
 Settings come from LIUYOU_* variables (and ./.env); the SQLite default lives in ./var under
 the current directory, so the working directory chooses the installation.
@@ -13,7 +14,17 @@ import sys
 
 # Our commands first in `liuyou --help`, in this order; any other command a Liuyou app
 # ships is listed after them.
-OPERATOR_COMMANDS = ("migrate", "serve", "createuser", "apikey", "demo", "rotate-data-key", "audit")
+OPERATOR_COMMANDS = (
+    "migrate",
+    "serve",
+    "createuser",
+    "apikey",
+    "demo",
+    "import",
+    "daily",
+    "rotate-data-key",
+    "audit",
+)
 HELP_FLAGS = {"-h", "--help", "help"}
 # One-line help for the Django commands an operator uses as ours.
 HELP_OVERRIDES = {

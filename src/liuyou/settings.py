@@ -38,6 +38,7 @@ INSTALLED_APPS = [
     "liuyou.system",
     "liuyou.customers",
     "liuyou.ingest",
+    "liuyou.pipeline",
     "liuyou.features",
 ]
 

@@ -32,10 +32,11 @@ MENU: list[Section] = [
         ],
     ),
     Section(
-        "数据导入",
+        "数据与批处理",
         [
             Item("上传导入", "/imports/", "import:run", "cloud-upload"),
             Item("导入记录", "/imports/runs/", "import:view", "clock-history"),
+            Item("日终批处理", "/jobs/", "job:view", "gear-wide-connected"),
         ],
     ),
     Section(

@@ -133,3 +133,24 @@ class Command(BaseCommand):
                     f"拒绝 {f.rejected}（预期 {f.entry.expected_rejects}）{f.message}"
                 )
             )
+        self._daily()
+
+    def _daily(self) -> None:
+        """Run the daily pipeline for the latest imported data date, one line per step."""
+        from liuyou.pipeline import services
+        from liuyou.pipeline.management.commands.daily import step_line
+
+        self.stdout.write("正在运行日终批处理…")
+        try:
+            batch = services.run_daily(channel="demo", progress=lambda text: self.stderr.write(text))
+        except (services.PipelineError, services.Busy) as exc:
+            self.stdout.write(self.style.WARNING(f"日终批处理未运行：{exc}"))
+            return
+        result = services.result_dict(batch)
+        self.stdout.write(
+            f"日终批处理 批次#{batch.pk}（数据日期 {result['data_date']}）：{batch.get_status_display()}，"
+            f"耗时 {(batch.duration or 0):.1f} 秒"
+        )
+        for step in result["steps"]:
+            line = step_line(step)
+            self.stdout.write(line if step["status"] == "completed" else self.style.WARNING(line))
