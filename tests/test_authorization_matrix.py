@@ -100,6 +100,7 @@ def samples(bank, role_users, make_user, make_customer):
         "log_id": OperationLog.objects.order_by("seq").first().pk,
         "customer_no": "C1",
         "field": "phone",
+        "code": "high_deposit",
     }
     from liuyou.system import apikeys, services
 
@@ -230,6 +231,7 @@ def test_every_api_operation_declares_its_requirement():
 API_BODIES = {
     "/api/v1/customers/C1/reveal": {"field": "phone"},
     "/api/v1/customers/C1/managers": {"role": "primary", "manager": "7001"},
+    "/api/v1/mining/dimensions/high_deposit": {"params": {"min_average": "60000"}},
 }
 
 

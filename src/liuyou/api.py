@@ -125,3 +125,7 @@ api.add_router("/customers", customers_router)
 from liuyou.pipeline.api import router as pipeline_router  # noqa: E402
 
 api.add_router("/jobs", pipeline_router)
+
+from liuyou.mining.api import router as mining_router  # noqa: E402
+
+api.add_router("/mining", mining_router)

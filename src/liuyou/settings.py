@@ -40,6 +40,7 @@ INSTALLED_APPS = [
     "liuyou.ingest",
     "liuyou.pipeline",
     "liuyou.features",
+    "liuyou.mining",
 ]
 
 MIDDLEWARE = [

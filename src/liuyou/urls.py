@@ -8,6 +8,7 @@ urlpatterns = [
     path("customers/", include("liuyou.customers.urls")),
     path("imports/", include("liuyou.ingest.urls")),
     path("jobs/", include("liuyou.pipeline.urls")),
+    path("mining/", include("liuyou.mining.urls")),
     path("api/v1/", api.urls),
     path("openapi.json", api.public_schema_view, name="openapi"),
 ]

@@ -32,6 +32,13 @@ MENU: list[Section] = [
         ],
     ),
     Section(
+        "精准营销",
+        [
+            Item("多维分析", "/mining/", "mining:view", "bar-chart-line"),
+            Item("维度参数", "/mining/config/", "mining:config", "sliders"),
+        ],
+    ),
+    Section(
         "数据与批处理",
         [
             Item("上传导入", "/imports/", "import:run", "cloud-upload"),

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import Any
 
-from django.db import connection
+from django.db import connection, models
 from django.db.models import Max
 
 from liuyou.customers.models import DepositBalance, LoanSnapshot
@@ -80,7 +80,7 @@ class Window:
         return params
 
 
-def _latest(model: type, *, on_or_before: date, since: date | None = None) -> date | None:
+def _latest(model: type[models.Model], *, on_or_before: date, since: date | None = None) -> date | None:
     qs = model._default_manager.filter(data_date__lte=on_or_before)
     if since is not None:
         qs = qs.filter(data_date__gte=since)

@@ -40,6 +40,7 @@ class Step:
 
 STEPS: list[Step] = [
     Step("features", 30, "客户宽表", "liuyou.features.services.build_features"),
+    Step("mining", 60, "目标挖掘（11 个维度）", "liuyou.mining.services.mine_step"),
 ]
 
 

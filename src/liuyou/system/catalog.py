@@ -18,6 +18,8 @@ PERMISSIONS: list[tuple[str, str, str]] = [
     ("customer:assign", "调整客户经理、查看脱管客户", "客户"),
     ("import:view", "查看数据导入记录", "数据导入"),
     ("import:run", "上传并导入源系统文件", "数据导入"),
+    ("mining:view", "查看多维分析与维度客户名单", "精准营销"),
+    ("mining:config", "维护分析维度参数", "精准营销"),
     ("job:view", "查看日终批处理作业记录", "批处理"),
     ("job:run", "运行与重新运行日终批处理", "批处理"),
     ("org:view", "查看机构", "系统管理"),
@@ -36,22 +38,23 @@ PERMISSIONS: list[tuple[str, str, str]] = [
 ]
 
 CUSTOMER_READ = ["workbench:view", "customer:view"]
+MARKETING = [*CUSTOMER_READ, "mining:view"]
 
 # code: (name, data scope, permissions, description)
 ROLES: dict[str, tuple[str, str, list[str], str]] = {
-    "account_manager": ("客户经理", "self", [*CUSTOMER_READ, "pii:view"], "仅本人管户客户"),
-    "service_specialist": ("金融服务专员", "org", [*CUSTOMER_READ, "pii:view"], "本网格客户"),
+    "account_manager": ("客户经理", "self", [*MARKETING, "pii:view"], "仅本人管户客户"),
+    "service_specialist": ("金融服务专员", "org", [*MARKETING, "pii:view"], "本网格客户"),
     "branch_head": (
         "支行行长",
         "org_and_below",
-        [*CUSTOMER_READ, "customer:export", "customer:assign", "pii:view"],
+        [*MARKETING, "customer:export", "customer:assign", "pii:view"],
         "本支行及下辖网点、网格",
     ),
-    "task_force_lead": ("专班负责人", "team", [*CUSTOMER_READ, "pii:view"], "专班成员与专班村的客户"),
+    "task_force_lead": ("专班负责人", "team", [*MARKETING, "pii:view"], "专班成员与专班村的客户"),
     "risk_officer": (
         "风险经理(中台)",
         "all",
-        [*CUSTOMER_READ, "customer:export", "pii:view", "job:view"],
+        [*MARKETING, "customer:export", "pii:view", "job:view"],
         "全行，风险职能",
     ),
     "post_loan_officer": ("贷后管理(后台)", "all", [*CUSTOMER_READ, "pii:view"], "全行贷款，贷后职能"),
@@ -65,7 +68,8 @@ ROLES: dict[str, tuple[str, str, list[str], str]] = {
         "总行管理员",
         "all",
         [
-            *CUSTOMER_READ,
+            *MARKETING,
+            "mining:config",
             "customer:export",
             "customer:assign",
             "dict:view",

@@ -114,7 +114,8 @@ def test_a_step_whose_function_does_not_exist_fails_with_a_clear_message(importe
 def test_the_real_registry_names_the_feature_table_step():
     # The real list, as imported (the autouse fixture replaces it for the tests).
     assert [(s.code, s.order, s.label, s.func_path) for s in REAL_STEPS] == [
-        ("features", 30, "客户宽表", "liuyou.features.services.build_features")
+        ("features", 30, "客户宽表", "liuyou.features.services.build_features"),
+        ("mining", 60, "目标挖掘（11 个维度）", "liuyou.mining.services.mine_step"),
     ]
 
 
