@@ -3,7 +3,10 @@
 Each source is aggregated per customer in its own derived table and left-joined to the
 customers that existed on the data date, so one pass per source table does the work whatever
 the number of customers. Dates and the data dates of the files read are parameters
-(`services.window`); the SQL is ANSI apart from `dialect`'s two expressions, and runs on
+(`services.window`). Divisions are ROUNDed in the statement to the columns' scale (2 for
+money, 4 for ratios): SQLite would otherwise store 50666.6666666667 where PostgreSQL stores
+50666.67, and a threshold would cut differently. The SQL is ANSI apart from `dialect`'s two
+expressions, and runs on
 SQLite, PostgreSQL and DuckDB alike (bench/mining.py runs it on DuckDB as the reference).
 """
 
@@ -62,7 +65,7 @@ SELECT
     c.customer_type, c.segment, c.industry, c.refused_marketing,
     CASE WHEN c.birth_date IS NULL THEN NULL ELSE {age} END,
     c.has_social_security_card, c.is_payroll,
-    COALESCE(dep.accounts, 0), COALESCE(dep.balance, 0), (1.0 * COALESCE(av.total, 0)) / %(avg_months)s,
+    COALESCE(dep.accounts, 0), COALESCE(dep.balance, 0), ROUND((1.0 * COALESCE(av.total, 0)) / %(avg_months)s, 2),
     COALESCE(dep.balance, 0) - COALESCE(dep3.balance, 0),
     COALESCE(ln.loans, 0), COALESCE(ln.balance, 0), COALESCE(ln.overdue_loans, 0),
     COALESCE(ln.max_overdue_days, 0), COALESCE(ln.overdue_amount, 0), COALESCE(ln.restructured, 0),
@@ -70,7 +73,7 @@ SELECT
     ev.last_cleared_on, {days(d, "ev.last_cleared_on")},
     ln.nearest_maturity, {days("ln.nearest_maturity", d)},
     COALESCE(cl.credit_limit, 0), COALESCE(cl.used, 0),
-    CASE WHEN cl.credit_limit > 0 THEN (1.0 * cl.used) / cl.credit_limit END,
+    CASE WHEN cl.credit_limit > 0 THEN ROUND((1.0 * cl.used) / cl.credit_limit, 4) END,
     CASE WHEN cl.used = 0 THEN cl.since END,
     CASE WHEN cl.used = 0 THEN {days(d, "cl.since")} END,
     CASE WHEN bu.customer_id IS NULL THEN FALSE ELSE TRUE END,
@@ -78,8 +81,8 @@ SELECT
     bu.other_bank_npl_balance, bu.max_overdue_periods_24m,
     COALESCE(tx.months_3m, 0), COALESCE(tx.credits_3m, 0), COALESCE(tx.debits_3m, 0),
     COALESCE(tx.payroll_months_3m, 0), COALESCE(tx.payroll_3m, 0), COALESCE(tx.subsidy_12m, 0),
-    (1.0 * COALESCE(tx.acquiring_3m, 0)) / 3,
-    CASE WHEN tx.flow_3m > 0 THEN (1.0 * tx.out_3m) / tx.flow_3m END
+    ROUND((1.0 * COALESCE(tx.acquiring_3m, 0)) / 3, 2),
+    CASE WHEN tx.flow_3m > 0 THEN ROUND((1.0 * tx.out_3m) / tx.flow_3m, 4) END
 FROM {t["customer"]} c
 LEFT JOIN (
     SELECT a.customer_id, SUM(CASE WHEN b.balance > 0 THEN 1 ELSE 0 END) AS accounts,
