@@ -473,21 +473,12 @@ def table_rows(cursor: Any) -> dict[str, int]:
 
 
 def mining_query(data_date: date) -> tuple[list[Any], Any]:
-    """The in-force dimensions and the grouped count queryset, built as `mine()` builds it."""
-    from django.db.models import Count, Q
-
-    from liuyou.features.models import CustomerFeature
+    """The in-force dimensions and the grouped count queryset `mine()` runs (the same builder)."""
     from liuyou.mining import selectors
-    from liuyou.mining.services import GROUP
+    from liuyou.mining.services import counting_query
 
     items = [i for i in selectors.in_force() if i.is_active]
-    annotations: dict[str, Any] = {}
-    for n, item in enumerate(items):
-        condition = item.definition.condition(item.params)
-        annotations[f"c{n}"] = Count("pk", filter=condition & Q(refused_marketing=False))
-        annotations[f"r{n}"] = Count("pk", filter=condition & Q(refused_marketing=True))
-    qs = CustomerFeature.objects.filter(data_date=data_date).order_by().values(*GROUP).annotate(**annotations)
-    return items, qs
+    return items, counting_query(data_date=data_date, items=items)
 
 
 def sqlite_compiled(qs: Any) -> tuple[str, tuple[Any, ...]]:
@@ -585,9 +576,13 @@ def reference(
     dimensions_seconds = time.perf_counter() - t0
     names = [c[0] for c in cursor.description]
     counts: dict[str, dict[str, int]] = {}
+    refused_at = names.index("refused_marketing")
     for n_item, item in enumerate(items):
-        c, rf = names.index(f"c{n_item}"), names.index(f"r{n_item}")
-        counts[item.code] = {"customers": sum(g[c] for g in groups), "refused": sum(g[rf] for g in groups)}
+        c = names.index(f"c{n_item}")
+        counts[item.code] = {
+            "customers": sum(g[c] for g in groups if not g[refused_at]),
+            "refused": sum(g[c] for g in groups if g[refused_at]),
+        }
     threads = scalar(con, "SELECT current_setting('threads')")
     con.close()
     return {

@@ -10,7 +10,7 @@ from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.db import connection
-from django.db.models import Count, Q
+from django.db.models import Count, QuerySet
 
 from liuyou.core import audit
 from liuyou.features.models import CustomerFeature, FeatureBuild
@@ -94,6 +94,20 @@ def update_params(
     return row
 
 
+def counting_query(*, data_date: date, items: list[selectors.InForce]) -> QuerySet[Any]:
+    """The one pass that counts `items` (column c<n> for items[n]) per org, grid, village,
+    manager and refusal. Refusal is a grouping column rather than a second filter per
+    dimension: each condition is evaluated once per row; mine() keeps refused groups apart.
+    bench/mining.py runs this same query in DuckDB as its reference."""
+    annotations = {f"c{n}": Count("pk", filter=i.definition.condition(i.params)) for n, i in enumerate(items)}
+    return (
+        CustomerFeature.objects.filter(data_date=data_date)
+        .order_by()
+        .values(*GROUP, "refused_marketing")
+        .annotate(**annotations)
+    )
+
+
 def mine(*, data_date: date) -> dict[str, dict[str, int]]:
     """Count every active dimension over the feature rows of `data_date`, per org, grid,
     village and manager, in one pass; replaces the date's counts. Returns code ->
@@ -102,39 +116,37 @@ def mine(*, data_date: date) -> dict[str, dict[str, int]]:
         raise ValueError(f"{data_date:%Y-%m-%d} 的客户宽表尚未生成，请先运行日终批处理（liuyou daily）")
     ensure_dimensions()
     items = [i for i in selectors.in_force() if i.is_active]
-    annotations: dict[str, Any] = {}
-    for n, item in enumerate(items):
-        condition = item.definition.condition(item.params)
-        annotations[f"c{n}"] = Count("pk", filter=condition & Q(refused_marketing=False))
-        annotations[f"r{n}"] = Count("pk", filter=condition & Q(refused_marketing=True))
-    grouped = (
-        CustomerFeature.objects.filter(data_date=data_date).order_by().values(*GROUP).annotate(**annotations)
-    )
+    grouped = counting_query(data_date=data_date, items=items)
     if connection.vendor == "postgresql":
-        # The planner multiplies the four columns' distinct counts (about 100,000 groups at a
+        # The planner multiplies the columns' distinct counts (about 100,000 groups at a
         # million customers, in fact a few hundred) and sorts on disk at the default work_mem;
         # room to hash keeps the pass in memory. LOCAL: for this transaction only.
         with connection.cursor() as cursor:
             cursor.execute("SET LOCAL work_mem = '64MB'")
     DimensionCount.objects.filter(data_date=data_date).delete()
-    rows: list[DimensionCount] = []
-    totals = {i.code: {"customers": 0, "refused": 0, "version": i.version} for i in items}
+    cells: dict[tuple[Any, ...], list[int]] = {}  # (code, *GROUP) -> [customers, refused]
     for group in grouped:
+        slot = 1 if group["refused_marketing"] else 0
         for n, item in enumerate(items):
-            customers, refused = group[f"c{n}"], group[f"r{n}"]
-            if customers or refused:
-                rows.append(
-                    DimensionCount(
-                        data_date=data_date,
-                        code=item.code,
-                        version=item.version,
-                        customers=customers,
-                        refused=refused,
-                        **{k: group[k] for k in GROUP},
-                    )
-                )
-                totals[item.code]["customers"] += customers
-                totals[item.code]["refused"] += refused
+            if group[f"c{n}"]:
+                cell = cells.setdefault((item.code, *(group[k] for k in GROUP)), [0, 0])
+                cell[slot] += group[f"c{n}"]
+    versions = {i.code: i.version for i in items}
+    rows = [
+        DimensionCount(
+            data_date=data_date,
+            code=key[0],
+            version=versions[key[0]],
+            customers=customers,
+            refused=refused,
+            **dict(zip(GROUP, key[1:], strict=True)),
+        )
+        for key, (customers, refused) in cells.items()
+    ]
+    totals = {i.code: {"customers": 0, "refused": 0, "version": i.version} for i in items}
+    for row in rows:
+        totals[row.code]["customers"] += row.customers
+        totals[row.code]["refused"] += row.refused
     DimensionCount.objects.bulk_create(rows, batch_size=2000)
     # Counts of dates whose feature rows retention dropped go with them.
     DimensionCount.objects.exclude(data_date__in=FeatureBuild.objects.values("data_date")).delete()
