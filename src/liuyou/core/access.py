@@ -7,13 +7,15 @@ Every view is wrapped in exactly one of `public`, `login_only` or `requires(code
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable, Iterable
+from dataclasses import dataclass
 from functools import wraps
 from typing import Any
 
 from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import PermissionDenied
-from django.db import transaction
+from django.db import connection, transaction
 from django.http import HttpRequest, HttpResponse
 
 PUBLIC = "__public__"
@@ -22,19 +24,68 @@ LOGIN = "__login__"
 View = Callable[..., HttpResponse]
 
 
+@dataclass(frozen=True)
+class ActiveRole:
+    """One of a user's active roles as the request sees it: what it grants and how far."""
+
+    pk: int
+    code: str
+    data_scope: str
+    permissions: frozenset[str]
+
+
+def active_roles(user: Any) -> list[ActiveRole]:
+    """The user's active roles with their permission codes, read in one query and cached on
+    the user object, which lives for one request: a role removed or disabled takes effect on
+    the user's next request."""
+    if user is None or not getattr(user, "is_authenticated", False) or not user.is_active:
+        return []
+    roles: list[ActiveRole] | None = getattr(user, "_liuyou_roles", None)
+    if roles is None:
+        grouped: dict[int, tuple[str, str, set[str]]] = {}
+        with connection.cursor() as cursor:
+            cursor.execute(_roles_sql(), [user.pk, True])
+            for pk, code, data_scope, perm in cursor.fetchall():
+                entry = grouped.setdefault(pk, (code, data_scope, set()))
+                if perm is not None:
+                    entry[2].add(perm)
+        roles = [ActiveRole(pk, code, ds, frozenset(perms)) for pk, (code, ds, perms) in grouped.items()]
+        user._liuyou_roles = roles
+    return roles
+
+
+@functools.cache
+def _roles_sql() -> str:
+    # Every request reads this (the user's roles and what they grant): hand-written, it
+    # costs a tenth of what the ORM spends compiling the same three joins.
+    from liuyou.system.models import Permission, Role, User
+
+    q = connection.ops.quote_name
+    user_roles = User.roles.through._meta.db_table
+    role_perms = Role.permissions.through._meta.db_table
+    # Only identifiers from the models' own metadata are put in; values go as parameters.
+    return (
+        f"SELECT r.{q('id')}, r.{q('code')}, r.{q('data_scope')}, p.{q('code')}"  # noqa: S608
+        f" FROM {q(user_roles)} ur"
+        f" INNER JOIN {q(Role._meta.db_table)} r ON r.{q('id')} = ur.{q('role_id')}"
+        f" LEFT OUTER JOIN {q(role_perms)} rp ON rp.{q('role_id')} = r.{q('id')}"
+        f" LEFT OUTER JOIN {q(Permission._meta.db_table)} p"
+        f" ON p.{q('id')} = rp.{q('permission_id')}"
+        f" WHERE ur.{q('user_id')} = %s AND r.{q('is_active')} = %s"
+        f" ORDER BY r.{q('sort_order')}, r.{q('code')}, r.{q('id')}"
+    )
+
+
 def permissions_of(user: Any) -> frozenset[str]:
-    """The user's permission codes, cached on the user object for the request.
+    """The user's permission codes (the union over the active roles), cached on the user
+    object for the request.
 
     An API key narrows the set to its scopes (`_liuyou_key_scopes`)."""
     if user is None or not getattr(user, "is_authenticated", False) or not user.is_active:
         return frozenset()
     cached = getattr(user, "_liuyou_perms", None)
     if cached is None:
-        from liuyou.system.models import Permission
-
-        cached = frozenset(
-            Permission.objects.filter(roles__users=user, roles__is_active=True).values_list("code", flat=True)
-        )
+        cached = frozenset().union(*(r.permissions for r in active_roles(user)))
         user._liuyou_perms = cached
     scopes = getattr(user, "_liuyou_key_scopes", None)
     if scopes is not None:

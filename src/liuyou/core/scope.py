@@ -54,7 +54,7 @@ def _nothing() -> Q:
 
 
 def _role_q(role: Any, user: Any, spec: ScopeSpec) -> Q:
-    from liuyou.system.models import DataScope, Org
+    from liuyou.system.models import DataScope, Org, Role
 
     scope = role.data_scope
     if scope == DataScope.ALL:
@@ -73,7 +73,8 @@ def _role_q(role: Any, user: Any, spec: ScopeSpec) -> Q:
         if not spec.org_path:
             return _nothing()
         q = _nothing()
-        for path in role.custom_orgs.values_list("path", flat=True):
+        paths = Role.custom_orgs.through.objects.filter(role_id=role.pk).values_list("org__path", flat=True)
+        for path in paths:
             q |= Org.subtree_q(path, spec.org_path)
         return q
     self_q = Q(**{spec.owner: user.pk}) if spec.owner else (own_org if own_org is not None else _nothing())
@@ -89,12 +90,12 @@ def _role_q(role: Any, user: Any, spec: ScopeSpec) -> Q:
 
 def scope_q(user: Any, permission: str, model: type[models.Model]) -> Q | None:
     """The filter for `model` rows `user` may see under `permission`; None means none."""
-    from liuyou.core.access import has_perm
+    from liuyou.core.access import active_roles, has_perm
 
     if not has_perm(user, permission):
         return None
     spec = spec_for(model)
-    roles = [r for r in _active_roles(user) if permission in _role_perms(r)]
+    roles = [r for r in active_roles(user) if permission in r.permissions]
     q: Q | None = None
     for role in roles:
         rq = _role_q(role, user, spec)
@@ -102,18 +103,6 @@ def scope_q(user: Any, permission: str, model: type[models.Model]) -> Q | None:
             return Q()
         q = rq if q is None else q | rq
     return q
-
-
-def _active_roles(user: Any) -> list[Any]:
-    roles = getattr(user, "_liuyou_roles", None)
-    if roles is None:
-        roles = list(user.roles.filter(is_active=True).prefetch_related("permissions"))
-        user._liuyou_roles = roles
-    return roles
-
-
-def _role_perms(role: Any) -> set[str]:
-    return {p.code for p in role.permissions.all()}
 
 
 def scoped(qs: QuerySet[M], user: Any, permission: str) -> QuerySet[M]:

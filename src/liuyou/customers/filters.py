@@ -8,14 +8,17 @@ foreign key, so a filtered page stays one scan of the scoped customers at a mill
 
 from __future__ import annotations
 
+import copy
+from collections.abc import Callable, Mapping
 from typing import Any
 
 import django_filters
 from django import forms
+from django.core.exceptions import ValidationError
 from django.db.models import Exists, OuterRef, Q, QuerySet
 
 from liuyou.core import pii, scope
-from liuyou.customers.models import Customer, Industry, Loan, LoanStatus, Segment, Village
+from liuyou.customers.models import Customer, Loan, LoanStatus, Segment, Village
 from liuyou.customers.widgets import FastSelect
 from liuyou.system.models import Org, OrgKind, User
 
@@ -97,10 +100,12 @@ def manager_choices(user: Any) -> QuerySet[User]:
 
 def industry_choices() -> list[tuple[str, str]]:
     # Indented by level (section A, division A01, group A014) so the nesting reads in a select.
+    from liuyou.customers.selectors import industries
+
     def level(code: str) -> int:
         return 0 if len(code) == 1 else 1 if len(code) <= 3 else 2
 
-    return [(i.code, f"{'　' * level(i.code)}{i.code} {i.name}") for i in Industry.objects.all()]
+    return [(code, f"{'　' * level(code)}{code} {name}") for code, name in industries()]
 
 
 def option_rows(field: forms.Field, empty: str, rows: list[tuple[str, str]]) -> None:
@@ -112,6 +117,15 @@ def _select(field: forms.Field) -> None:
     field.widget.attrs.setdefault(
         "class", "form-select" if isinstance(field.widget, forms.Select) else "form-control"
     )
+
+
+# The model-choice filters and the scoped querysets of what each accepts.
+CHOICE_FILTERS: dict[str, Callable[[Any], QuerySet[Any]]] = {
+    "org": org_choices,
+    "grid": grid_choices,
+    "village": village_choices,
+    "manager": manager_choices,
+}
 
 
 class CustomerFilter(django_filters.FilterSet):
@@ -184,11 +198,13 @@ class CustomerFilter(django_filters.FilterSet):
         super().__init__(data, queryset=queryset, **kwargs)
         # The choices themselves follow the data scope: a branch head picks among the
         # branch's outlets, grids, villages and staff; an account manager only their own.
-        self.filters["org"].queryset = org_choices(user)
-        self.filters["grid"].queryset = grid_choices(user)
-        self.filters["village"].queryset = village_choices(user)
-        self.filters["manager"].queryset = manager_choices(user)
-        self.filters["industry"].extra["choices"] = industry_choices()
+        # Without a form to draw, only the filters given a value need their choices (an
+        # empty value is never looked up), so a plain search builds none of them.
+        given = {key for key in CHOICE_FILTERS if options or (self.data or {}).get(key)}
+        for key in given:
+            self.filters[key].queryset = CHOICE_FILTERS[key](user)
+        # Read when the field validates a value or the select is drawn, not before.
+        self.filters["industry"].extra["choices"] = industry_choices
         fields = self.form.fields
         for field in fields.values():
             _select(field)
@@ -243,3 +259,20 @@ class CustomerFilter(django_filters.FilterSet):
         if value == "no":
             return queryset.filter(~has_overdue_loan())
         return queryset
+
+
+_Q_FIELD = copy.deepcopy(CustomerFilter.base_filters["q"]).field
+
+
+def plain_search(data: Mapping[str, Any] | None) -> str | None:
+    """The search text of a request that sets no filter but `q` (what the search box sends),
+    cleaned as the filter set cleans it: "" for no search (empty, or invalid and so ignored).
+    None when another filter has a value: then the filter set itself must run."""
+    data = data or {}
+    if any(data.get(key) for key in FILTER_KEYS if key != "q"):
+        return None
+    try:
+        text = _Q_FIELD.clean(data.get("q"))
+    except ValidationError:
+        return ""
+    return text.strip() if text else ""

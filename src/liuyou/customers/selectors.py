@@ -12,9 +12,10 @@ from typing import Any
 from django.db.models import BooleanField, Case, Q, QuerySet, Value, When
 
 from liuyou.core import scope
-from liuyou.customers.filters import CustomerFilter
+from liuyou.customers.filters import CustomerFilter, plain_search, search_q
 from liuyou.customers.models import Customer, CustomerType, Segment
 from liuyou.system.models import Org, User, UserStatus
+from liuyou.system.selectors import DisplayCache, display_labels
 
 VIEW = "customer:view"
 EXPORT = "customer:export"
@@ -43,8 +44,21 @@ def customer_filterset(
     return CustomerFilter(data or None, queryset=qs, user=user, options=options)
 
 
+def customer_search(*, user: Any, data: Mapping[str, Any] | None) -> QuerySet[Customer] | None:
+    """What customer_list answers for the search box's own request (`q` and no other filter
+    value), without building the filter set; None when another filter has a value."""
+    text = plain_search(data)
+    if text is None:
+        return None
+    qs = scope.scoped(_base(), user, VIEW)
+    return qs.filter(search_q(text)) if text else qs
+
+
 def customer_list(*, user: Any, filters: Mapping[str, Any] | None = None) -> QuerySet[Customer]:
     """Visible customers matching `filters` (filters.FILTER_KEYS); invalid values are ignored."""
+    qs = customer_search(user=user, data=filters)
+    if qs is not None:
+        return qs
     return customer_filterset(user=user, data=filters, options=False).qs
 
 
@@ -72,13 +86,26 @@ def customer_get(*, user: Any, customer_no: str) -> Customer:
     return scope.get_or_404(_detail(), user, VIEW, customer_no=customer_no)
 
 
-def industry_label(code: str) -> str:
-    """'A014 蔬菜、食用菌及园艺作物种植' for a known code; an unknown code as given."""
+def _industry_rows() -> list[tuple[str, str]]:
     from liuyou.customers.models import Industry
 
+    return list(Industry.objects.values_list("code", "name"))
+
+
+_industries: DisplayCache[list[tuple[str, str]]] = DisplayCache(_industry_rows)
+
+
+def industries() -> list[tuple[str, str]]:
+    """(code, name) of every industry in display order, from the display cache (see
+    system.selectors.DISPLAY_CACHE_SECONDS; industries change only with a migration)."""
+    return _industries.get()
+
+
+def industry_label(code: str) -> str:
+    """'A014 蔬菜、食用菌及园艺作物种植' for a known code; an unknown code as given."""
     if not code:
         return ""
-    name = Industry.objects.filter(code=code).values_list("name", flat=True).first()
+    name = dict(industries()).get(code)
     return f"{code} {name}" if name else code
 
 
@@ -95,12 +122,11 @@ def library_is_empty() -> bool:
 
 def dict_labels(code: str) -> dict[str, str]:
     """value -> label of a dictionary (as admins maintain it), falling back to the built-in
-    choices so a code never shows raw even before the dictionary is loaded."""
-    from liuyou.system.models import DictItem
-
+    choices so a code never shows raw even before the dictionary is loaded. Display only:
+    read through the display cache (system.selectors.display_labels)."""
     defaults = {"customer_type": dict(CustomerType.choices), "segment": dict(Segment.choices)}.get(code, {})
     labels = dict(defaults)
-    labels.update(DictItem.objects.filter(dict_type__code=code).values_list("value", "label"))
+    labels.update(display_labels(code))
     return labels
 
 
@@ -115,11 +141,12 @@ def customer_for_assign(*, user: Any, customer_no: str) -> Customer:
 
 def can_assign(*, user: Any, customer: Customer) -> bool:
     """Whether `user` may change this customer's managers (permission and assign scope)."""
-    from liuyou.core.access import has_perm
-
-    if not has_perm(user, ASSIGN):
+    q = scope.scope_q(user, ASSIGN, Customer)  # None without the permission
+    if q is None:
         return False
-    return scope.scoped(Customer.objects.filter(pk=customer.pk), user, ASSIGN).exists()
+    if not q.children:  # the whole bank: nothing to look up
+        return True
+    return Customer.objects.filter(q, pk=customer.pk).exists()
 
 
 def assignable_managers(*, user: Any) -> QuerySet[User]:

@@ -7,17 +7,19 @@ small page: at most MAX_ROWS items per section and HISTORY_POINTS dates of histo
 from __future__ import annotations
 
 import datetime
+import functools
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any, Generic, TypeVar
 
-from django.db import models
+from django.db import connection, models
 from django.db.models import Case, F, Q, QuerySet, Sum, Value, When, Window
 from django.db.models.functions import RowNumber
 from django.utils import timezone
 
+from liuyou.core import access
 from liuyou.customers import bureau_access
 from liuyou.customers.filters import open_loans
 from liuyou.customers.models import (
@@ -124,24 +126,42 @@ class Relations:
         return bool(self.members.rows or self.rows)
 
 
-def relations(customer: Customer) -> Relations:
+# What the page draws of another customer (a relative, a borrower, a guarantor): a link.
+PARTY_FIELDS = ("customer_no", "name")
+RELATION_FIELDS = ("customer", "related_customer", "relation_type", "related_id_no_masked", "closed_at")
+
+
+def _party(path: str) -> tuple[str, ...]:
+    return tuple(f"{path}__{f}" for f in PARTY_FIELDS)
+
+
+def relations(customer: Customer, *, outgoing: bool = True, incoming: bool = True) -> Relations:
+    """`outgoing` / `incoming` False: the customer is known to have no relation recorded on
+    their own row / on another customer's row, which is then not read."""
     members: Bounded[Customer] = Bounded([], 0)
     if customer.household_id:
         members = bounded(
             Customer.objects.filter(household_id=customer.household_id)
             .exclude(pk=customer.pk)
+            .only("customer_no", "name")
             .order_by("customer_no")
         )
-    out_rel = bounded(
-        Relation.objects.filter(customer=customer, closed_at__isnull=True)
-        .select_related("related_customer")
-        .order_by("relation_type", "id")
-    )
-    in_rel = bounded(
-        Relation.objects.filter(related_customer=customer, closed_at__isnull=True)
-        .select_related("customer")
-        .order_by("relation_type", "id")
-    )
+    out_rel: Bounded[Relation] = Bounded([], 0)
+    in_rel: Bounded[Relation] = Bounded([], 0)
+    if outgoing:
+        out_rel = bounded(
+            Relation.objects.filter(customer=customer, closed_at__isnull=True)
+            .select_related("related_customer")
+            .only(*RELATION_FIELDS, *_party("related_customer"))
+            .order_by("relation_type", "id")
+        )
+    if incoming:
+        in_rel = bounded(
+            Relation.objects.filter(related_customer=customer, closed_at__isnull=True)
+            .select_related("customer")
+            .only(*RELATION_FIELDS, *_party("customer"))
+            .order_by("relation_type", "id")
+        )
     rows = [
         RelationRow(r.get_relation_type_display(), r.related_customer, r.related_id_no_masked, True)
         for r in out_rel.rows
@@ -185,11 +205,15 @@ def deposits(customer: Customer) -> Deposits:
         )
     )
     history = latest_per(DepositBalance, "account", (a.pk for a in accounts.rows))
-    totals = (
-        DepositAccount.objects.filter(customer=customer, closed_at__isnull=True)
-        .exclude(status=AccountStatus.CLOSED)
-        .aggregate(balance=Sum("balance"), count=models.Count("id"))
-    )
+    if accounts.truncated:
+        totals = (
+            DepositAccount.objects.filter(customer=customer, closed_at__isnull=True)
+            .exclude(status=AccountStatus.CLOSED)
+            .aggregate(balance=Sum("balance"), count=models.Count("id"))
+        )
+    else:  # every account is on the page: add them up here
+        still_open = [a for a in accounts.rows if a.closed_at is None and a.status != AccountStatus.CLOSED]
+        totals = {"balance": sum((a.balance for a in still_open), Decimal("0")), "count": len(still_open)}
     return Deposits(
         accounts=[AccountRow(a, history.get(a.pk, [])) for a in accounts.rows],
         total=accounts.total,
@@ -230,15 +254,23 @@ def loans(customer: Customer) -> Loans:
     still_open = Case(When(ended, then=Value(1)), default=Value(0))
     page = bounded(
         Loan.objects.filter(customer=customer)
-        .select_related("handling_org", "manager")
+        .select_related("handling_org")
         .order_by(still_open, "-disbursed_on", "loan_no")
     )
     history = latest_per(LoanSnapshot, "loan", (x.pk for x in page.rows))
-    totals = open_loans(customer=customer).aggregate(
-        balance=Sum("balance"),
-        count=models.Count("id"),
-        overdue=models.Count("id", filter=Q(overdue_days__gt=0)),
-    )
+    if page.truncated:
+        totals = open_loans(customer=customer).aggregate(
+            balance=Sum("balance"),
+            count=models.Count("id"),
+            overdue=models.Count("id", filter=Q(overdue_days__gt=0)),
+        )
+    else:  # every loan is on the page: add them up here
+        on_books = [x for x in page.rows if _is_open(x)]
+        totals = {
+            "balance": sum((x.balance for x in on_books), Decimal("0")),
+            "count": len(on_books),
+            "overdue": sum(1 for x in on_books if x.overdue_days > 0),
+        }
     return Loans(
         loans=[LoanRow(x, history.get(x.pk, []), _is_open(x)) for x in page.rows],
         total=page.total,
@@ -279,19 +311,33 @@ class Guarantees:
         return bool(self.given.rows or self.received.rows)
 
 
-def guarantees(customer: Customer) -> Guarantees:
+GUARANTEE_FIELDS = ("loan", "guarantor", "guarantee_type", "amount", "closed_at")
+LOAN_FIELDS = ("loan__loan_no", "loan__balance", "loan__customer")
+
+
+def guarantees(customer: Customer, *, has_loans: bool = True, guarantor: bool = True) -> Guarantees:
+    """`has_loans=False`: the customer has no loan at all, so nobody guarantees one;
+    `guarantor=False`: the customer guarantees nothing. Either half is then not read."""
     order = (F("closed_at").asc(nulls_first=True), "-loan__disbursed_on", "id")
     # Collateral the borrower pledges for their own loan (抵押人 = 借款人) is not a guarantee
     # given for someone else: it shows only among the loan's guarantees.
-    given = bounded(
-        Guarantee.objects.filter(guarantor=customer)
-        .exclude(loan__customer=customer)
-        .select_related("loan", "loan__customer")
-        .order_by(*order)
-    )
-    received = bounded(
-        Guarantee.objects.filter(loan__customer=customer).select_related("loan", "guarantor").order_by(*order)
-    )
+    given: Bounded[Guarantee] = Bounded([], 0)
+    if guarantor:
+        given = bounded(
+            Guarantee.objects.filter(guarantor=customer)
+            .exclude(loan__customer=customer)
+            .select_related("loan", "loan__customer")
+            .only(*GUARANTEE_FIELDS, *LOAN_FIELDS, *_party("loan__customer"))
+            .order_by(*order)
+        )
+    received: Bounded[Guarantee] = Bounded([], 0)
+    if has_loans:
+        received = bounded(
+            Guarantee.objects.filter(loan__customer=customer)
+            .select_related("loan", "guarantor")
+            .only(*GUARANTEE_FIELDS, *LOAN_FIELDS, *_party("guarantor"))
+            .order_by(*order)
+        )
     return Guarantees(given=given, received=received)
 
 
@@ -314,12 +360,24 @@ class Bureau:
         return "unauthorised"
 
 
-def bureau(customer: Customer, user: Any, on: datetime.date | None = None) -> Bureau:
+def _bureau_purposes(user: Any) -> frozenset[str]:
+    # bureau_access.purposes_for, from the roles the request has already read.
+    out: frozenset[str] = frozenset()
+    for role in access.active_roles(user):
+        out |= bureau_access.PURPOSES_BY_ROLE.get(role.code, frozenset())
+    return out
+
+
+def bureau(
+    customer: Customer, user: Any, on: datetime.date | None = None, *, has_any: bool | None = None
+) -> Bureau:
+    """`has_any`: whether the customer has any summary at all, when already known."""
     on = on or timezone.localdate()
-    purposes = sorted(bureau_access.purposes_for(user))
+    purposes = sorted(_bureau_purposes(user))
     labels = [str(BureauPurpose(p).label) for p in purposes]
     summaries = BureauSummary.objects.filter(customer=customer)
-    has_any = summaries.exists()
+    if has_any is None:
+        has_any = summaries.exists()
     if not purposes or not has_any:
         return Bureau(None, bool(purposes), has_any, labels)
     usable = Q(pk__in=[])
@@ -391,15 +449,63 @@ class Customer360:
     managers: Bounded[ManagerAssignment]
 
 
+# Which tables hold any row of the customer, under the key each section reads by. Every
+# section's own query narrows further (open relations only, guarantees for others...), so a
+# probe may send a section to read and find nothing, but never skips one that has rows.
+PROBES: dict[str, tuple[type[models.Model], str]] = {
+    "relations_out": (Relation, "customer"),
+    "relations_in": (Relation, "related_customer"),
+    "deposits": (DepositAccount, "customer"),
+    "loans": (Loan, "customer"),
+    "credit_lines": (CreditLine, "customer"),
+    "guarantees_given": (Guarantee, "guarantor"),
+    "bureau": (BureauSummary, "customer"),
+    "transactions": (TxnMonthly, "customer"),
+    "managers": (ManagerAssignment, "customer"),
+}
+
+
+@functools.cache
+def _probe_sql() -> str:
+    # Only identifiers from the models' own metadata are put in; the customer goes as a parameter.
+    q = connection.ops.quote_name
+    parts = []
+    for model, key in PROBES.values():
+        fk = model._meta.get_field(key)
+        assert isinstance(fk, models.ForeignKey)
+        table, column = q(model._meta.db_table), q(fk.column)
+        parts.append(f"EXISTS (SELECT 1 FROM {table} WHERE {column} = %s)")  # noqa: S608
+    return "SELECT " + ", ".join(parts)
+
+
+def sections_present(customer: Customer) -> set[str]:
+    """The PROBES keys with at least one row of the customer: one query of indexed EXISTS,
+    hand-written because the ORM would spend longer compiling it than the database running
+    it. Most customers have rows in only a few of these tables (a depositor without loans,
+    guarantees or a bureau report), and a section known empty costs no query at all."""
+    with connection.cursor() as cursor:
+        cursor.execute(_probe_sql(), [customer.pk] * len(PROBES))
+        row = cursor.fetchone()
+    return {key for key, found in zip(PROBES, row, strict=True) if found}
+
+
 def customer_360(*, user: Any, customer: Customer) -> Customer360:
     """Everything the 360 page shows of `customer` (already scope-checked) for `user`."""
+    present = sections_present(customer)
+    no_lines: Bounded[LineRow] = Bounded([], 0)
+    no_managers: Bounded[ManagerAssignment] = Bounded([], 0)
+    customer_loans = loans(customer) if "loans" in present else Loans([], 0, Decimal("0"), 0, 0)
     return Customer360(
-        relations=relations(customer),
-        deposits=deposits(customer),
-        loans=loans(customer),
-        credit_lines=credit_lines(customer),
-        guarantees=guarantees(customer),
-        bureau=bureau(customer, user),
-        transactions=transactions(customer),
-        managers=manager_history(customer),
+        relations=relations(
+            customer, outgoing="relations_out" in present, incoming="relations_in" in present
+        ),
+        deposits=deposits(customer) if "deposits" in present else Deposits([], 0, Decimal("0"), 0),
+        loans=customer_loans,
+        credit_lines=credit_lines(customer) if "credit_lines" in present else no_lines,
+        guarantees=guarantees(
+            customer, has_loans=customer_loans.total > 0, guarantor="guarantees_given" in present
+        ),
+        bureau=bureau(customer, user, has_any="bureau" in present),
+        transactions=transactions(customer) if "transactions" in present else Chart([], [], [], []),
+        managers=manager_history(customer) if "managers" in present else no_managers,
     )

@@ -10,7 +10,6 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.utils import timezone
 from django.utils.cache import add_never_cache_headers
 from django.views.decorators.http import require_GET, require_POST
-from django_tables2 import RequestConfig
 
 from liuyou.core import excel
 from liuyou.core.access import has_perm, requires
@@ -18,7 +17,7 @@ from liuyou.core.rendering import render_page, wants_fragment
 from liuyou.customers import exports, selectors, selectors_360, services
 from liuyou.customers.filters import FILTER_KEYS
 from liuyou.customers.sections import SECTIONS
-from liuyou.customers.tables import PER_PAGE, CustomerTable, ordering
+from liuyou.customers.tables import customer_results, ordering
 
 
 def private(response: HttpResponse) -> HttpResponse:
@@ -36,20 +35,23 @@ def _export_query(request: HttpRequest) -> str:
 @requires("customer:view", methods=("GET",))
 @require_GET
 def customer_list(request: HttpRequest) -> HttpResponse:
-    # An HTMX search swaps only the results: the filter form and its option lists are not drawn.
-    filterset = selectors.customer_filterset(
-        user=request.user, data=request.GET, options=not wants_fragment(request)
-    )
+    # An HTMX search swaps only the results: the filter form and its option lists are not
+    # drawn, and a plain search (no other filter set) needs no filter set at all.
+    fragment = wants_fragment(request)
+    filterset = None
+    qs = selectors.customer_search(user=request.user, data=request.GET) if fragment else None
+    if qs is None:
+        filterset = selectors.customer_filterset(user=request.user, data=request.GET, options=not fragment)
+        qs = filterset.qs
     labels = {code: selectors.dict_labels(code) for code in ("customer_type", "segment")}
-    table = CustomerTable(filterset.qs, labels=labels)
-    RequestConfig(request, paginate={"per_page": PER_PAGE}).configure(table)
+    results = customer_results(qs, request.GET, labels=labels)
     filtered = any(request.GET.get(k) for k in FILTER_KEYS)
     context: dict[str, Any] = {
         "filter": filterset,
-        "table": table,
-        "count": table.paginator.count,
+        "results": results,
+        "count": results.count,
         "filtered": filtered,
-        "library_empty": not filtered and table.paginator.count == 0 and selectors.library_is_empty(),
+        "library_empty": not filtered and results.count == 0 and selectors.library_is_empty(),
         "can_export": has_perm(request.user, "customer:export"),
         "export_query": _export_query(request),
         "watermark": True,
@@ -111,6 +113,9 @@ def detail_context(
         "id_type_label": id_types.get(customer.id_type, customer.id_type),
         "pii_values": pii_items(request, customer, revealed, errors),
         "sections": SECTIONS,
+        # The tags and marketing sections load their own fragments (views_marketing, tags);
+        # the page only says whether the viewer may see tags at all.
+        "can_view_tags": has_perm(request.user, "tag:view"),
         "watermark": True,
     }
 

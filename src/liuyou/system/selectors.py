@@ -7,11 +7,15 @@ configuration and are not scoped.
 
 from __future__ import annotations
 
+import threading
+import time
+import weakref
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Generic, TypeVar
 
+from django.db import connection, transaction
 from django.db.models import Count, Q, QuerySet
 
 from liuyou.core import scope
@@ -23,6 +27,90 @@ from liuyou.system.models import DictItem, DictType, Org, Permission, Role, User
 def dict_labels(code: str) -> dict[str, str]:
     """value -> label for one dictionary, disabled items included: old records still show."""
     return dict(DictItem.objects.filter(dict_type__code=code).values_list("value", "label"))
+
+
+# --- display caches -----------------------------------------------------------------------------
+
+T = TypeVar("T")
+
+# How long a process keeps a display cache (dictionary labels, the industry list) before
+# reading it again. The process that makes an edit forgets at once (the services call
+# forget_dictionaries); the other server processes show the edit within this many seconds.
+DISPLAY_CACHE_SECONDS = 30.0
+
+
+def _committed_reads() -> bool:
+    """Whether what this thread reads now is committed data: outside any transaction."""
+    return not connection.in_atomic_block
+
+
+_caches: weakref.WeakSet[DisplayCache[Any]] = weakref.WeakSet()
+
+
+def forget_display_caches() -> None:
+    """Every display cache of this process forgets (tests; after a bulk change)."""
+    for cache in _caches:
+        cache.forget()
+
+
+class DisplayCache(Generic[T]):
+    """A small, display-only table (labels, names) kept in this process for
+    DISPLAY_CACHE_SECONDS, so a page view does not read it every time.
+
+    Only what was read outside a transaction is kept: inside one, the read may include the
+    transaction's own uncommitted (and perhaps rolled back) edits. `forget()` drops the
+    value, and a read that was under way when it was called is not kept either."""
+
+    def __init__(self, load: Callable[[], T], seconds: float | None = None) -> None:
+        self._load = load
+        self._seconds = seconds
+        self._entry: tuple[float, T] | None = None
+        self._generation = 0
+        self._lock = threading.Lock()
+        _caches.add(self)
+
+    def get(self) -> T:
+        entry = self._entry
+        now = time.monotonic()
+        if entry is not None and entry[0] > now:
+            return entry[1]
+        generation = self._generation
+        value = self._load()
+        if _committed_reads():
+            seconds = DISPLAY_CACHE_SECONDS if self._seconds is None else self._seconds
+            with self._lock:
+                if generation == self._generation:
+                    self._entry = (now + seconds, value)
+        return value
+
+    def forget(self) -> None:
+        with self._lock:
+            self._generation += 1
+            self._entry = None
+
+
+def _all_dict_labels() -> dict[str, dict[str, str]]:
+    out: dict[str, dict[str, str]] = defaultdict(dict)
+    for code, value, label in DictItem.objects.order_by().values_list("dict_type__code", "value", "label"):
+        out[code][value] = label
+    return dict(out)
+
+
+_dictionaries: DisplayCache[dict[str, dict[str, str]]] = DisplayCache(_all_dict_labels)
+
+
+def display_labels(code: str) -> dict[str, str]:
+    """What dict_labels answers, from the display cache (every dictionary is read in one
+    query at most every DISPLAY_CACHE_SECONDS): for showing stored values, never for
+    validating input. Returns a copy the caller may change."""
+    return dict(_dictionaries.get().get(code, {}))
+
+
+def forget_dictionaries() -> None:
+    """After a dictionary edit: this process forgets now and again when the edit commits
+    (a read racing the commit could otherwise keep the old labels)."""
+    _dictionaries.forget()
+    transaction.on_commit(_dictionaries.forget)
 
 
 def dict_choices(code: str, *, keep: Iterable[str] = ()) -> list[tuple[str, str]]:

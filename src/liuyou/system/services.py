@@ -11,6 +11,7 @@ from django.db.models.functions import Concat, Substr
 from django.utils import timezone
 
 from liuyou.core import access, audit
+from liuyou.system import selectors
 from liuyou.system.catalog import SEPARATED_DUTIES
 from liuyou.system.models import (
     DataScope,
@@ -503,6 +504,7 @@ LOCKED_DICTS = frozenset({"org_kind", "user_status", "data_scope", "log_result"}
 def create_dict_type(*, code: str, name: str, description: str = "", actor: Any = None) -> DictType:
     dict_type = DictType.objects.create(code=code, name=name, description=description, is_builtin=False)
     audit.record(action="dict.create", user=actor, obj=dict_type, after=_snap(dict_type))
+    selectors.forget_dictionaries()
     return dict_type
 
 
@@ -517,16 +519,19 @@ def update_dict_type(
         dict_type.code = code
     dict_type.save()
     _record_change(action="dict.update", obj=dict_type, before=before, after=_snap(dict_type), actor=actor)
+    selectors.forget_dictionaries()
     return dict_type
 
 
 def disable_dict_type(*, dict_type: DictType, actor: Any = None) -> DictType:
     if dict_type.is_builtin:
         raise ValidationError("内置字典不能停用")
+    selectors.forget_dictionaries()
     return _set_active(dict_type, False, "dict.disable", actor)
 
 
 def enable_dict_type(*, dict_type: DictType, actor: Any = None) -> DictType:
+    selectors.forget_dictionaries()
     return _set_active(dict_type, True, "dict.enable", actor)
 
 
@@ -537,6 +542,7 @@ def create_dict_item(
         raise ValidationError("该字典由系统定义，不能新增字典项")
     item = DictItem.objects.create(dict_type=dict_type, value=value, label=label, sort_order=sort_order)
     audit.record(action="dict_item.create", user=actor, obj=item, after=_snap(item))
+    selectors.forget_dictionaries()
     return item
 
 
@@ -546,14 +552,17 @@ def update_dict_item(*, item: DictItem, label: str, sort_order: int = 0, actor: 
     item.label, item.sort_order = label, sort_order
     item.save(update_fields=["label", "sort_order"])
     _record_change(action="dict_item.update", obj=item, before=before, after=_snap(item), actor=actor)
+    selectors.forget_dictionaries()
     return item
 
 
 def disable_dict_item(*, item: DictItem, actor: Any = None) -> DictItem:
     if item.dict_type.code in LOCKED_DICTS:
         raise ValidationError("该字典由系统定义，字典项不能停用")
+    selectors.forget_dictionaries()
     return _set_active(item, False, "dict_item.disable", actor)
 
 
 def enable_dict_item(*, item: DictItem, actor: Any = None) -> DictItem:
+    selectors.forget_dictionaries()
     return _set_active(item, True, "dict_item.enable", actor)

@@ -59,7 +59,7 @@ def test_list_search_filters_and_sorts(book, role_users, login):
     assert response.context["count"] == 0
     assert "没有符合条件的客户" in html(response)
     response = client.get("/customers/", {"sort": "-customer_no"})
-    rows = [r.record.customer_no for r in response.context["table"].paginated_rows]
+    rows = [c.customer_no for c in response.context["results"].records]
     assert rows == ["C2", "C1"]
 
 
@@ -70,9 +70,87 @@ def test_list_paginates_twenty_per_page(book, role_users, login, make_customer, 
     client = login(role_users["risk_officer"])
     response = client.get("/customers/")
     assert response.context["count"] == 27
-    assert len(response.context["table"].paginated_rows) == 20
+    assert len(response.context["results"].records) == 20
     response = client.get("/customers/", {"page": 2})
-    assert len(response.context["table"].paginated_rows) == 7
+    assert len(response.context["results"].records) == 7
+
+
+@pytest.fixture
+def many(book, make_customer, bank):
+    for i in range(25):
+        make_customer(f"P{i:03d}", name=f"客户{i}", org=bank.o1)
+
+
+def _numbers(response) -> list[str]:
+    return [c.customer_no for c in response.context["results"].records]
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    ("page", "shown"), [("1", 1), ("2", 2), ("0", 2), ("-1", 2), ("3", 2), ("999", 2), ("abc", 1), ("", 1)]
+)
+def test_list_page_numbers_out_of_range_show_the_last_or_first_page(many, role_users, login, page, shown):
+    response = login(role_users["risk_officer"]).get("/customers/", {"page": page})
+    results = response.context["results"]
+    assert response.context["count"] == 27 and results.num_pages == 2 and results.number == shown
+    assert len(results.records) == (20 if shown == 1 else 7)
+    assert 'class="page-item active"' in html(response)
+
+
+@pytest.mark.django_db
+def test_list_counts_only_when_the_page_does_not_show_the_end(many, role_users, login):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    client = login(role_users["risk_officer"])
+    counted = {}
+    for params in ({"q": "张三"}, {"page": "2"}, {"page": "1"}, {"q": "nobody"}):
+        with CaptureQueriesContext(connection) as ctx:
+            response = client.get("/customers/", params, HTTP_HX_REQUEST="true")
+        counted[params.get("q") or params["page"]] = (
+            response.context["count"],
+            any("COUNT(" in q["sql"] for q in ctx.captured_queries),
+        )
+    # one row, the last page, a full page with more after it, nothing
+    assert counted == {"张三": (1, False), "2": (27, False), "1": (27, True), "nobody": (0, False)}
+
+
+@pytest.mark.django_db
+def test_list_sort_links_and_header_state(many, role_users, login):
+    client = login(role_users["risk_officer"])
+    page = html(client.get("/customers/", {"q": "客户", "page": "2"}))
+    here = "?q=%E5%AE%A2%E6%88%B7&amp;page=2"  # the query string kept, the sort added at its end
+    assert f'<th class="asc orderable" scope="col"><a href="{here}&amp;sort=-customer_no">客户号</a>' in page
+    assert f'<a href="{here}&amp;sort=name">客户名称</a>' in page
+    assert '<th scope="col">证件号码</th>' in page
+    response = client.get("/customers/", {"sort": ["-name", "customer_no"]})
+    # name descending: 李四, 张三, 客户9, 客户8 ...
+    assert _numbers(response)[:4] == ["C2", "C1", "P009", "P008"]
+    assert '<th class="desc orderable" scope="col"><a href="?sort=name">客户名称</a>' in html(response)
+    # An unknown column sorts nothing and marks no header (the default customer-number order stays).
+    response = client.get("/customers/", {"sort": "id_no_masked"})
+    assert _numbers(response)[:2] == ["C1", "C2"] and "asc orderable" not in html(response)
+
+
+@pytest.mark.django_db
+def test_htmx_exact_search_is_a_handful_of_queries(
+    book, role_users, login, monkeypatch, django_assert_max_num_queries
+):
+    from liuyou.system import selectors as system_selectors
+
+    # As in a page view outside a transaction, the dictionary labels come from the cache.
+    monkeypatch.setattr(system_selectors, "_committed_reads", lambda: True)
+    system_selectors.forget_display_caches()
+    client = login(role_users["risk_officer"])
+    try:
+        client.get("/customers/", {"q": ID_1}, HTTP_HX_REQUEST="true")
+        # the session, the user, the user's roles and permissions, the page of results
+        with django_assert_max_num_queries(4):
+            response = client.get("/customers/", {"q": ID_1}, HTTP_HX_REQUEST="true")
+    finally:
+        system_selectors.forget_display_caches()
+    assert response.context["count"] == 1 and _numbers(response) == ["C1"]
+    assert "农户" in html(response)
 
 
 @pytest.mark.django_db

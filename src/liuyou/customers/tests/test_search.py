@@ -95,3 +95,56 @@ def test_reveal_scope_needs_pii_view(book, role_users):
     assert selectors.customer_for_reveal(user=role_users["branch_head"], customer_no="C1") == book.mine
     with pytest.raises(Http404):  # hq_admin sees every customer but holds no pii:view
         selectors.customer_for_reveal(user=role_users["hq_admin"], customer_no="C1")
+
+
+# --- the search box's own request, without the filter set ----------------------------------------
+
+
+def _through_filter_set(user, data):
+    filterset = selectors.customer_filterset(user=user, data=data, options=False)
+    return sorted(filterset.qs.values_list("customer_no", flat=True))
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    "q",
+    [
+        ID_1,
+        " 41052119900101123x ",
+        "４１０５２１１９９００１０１１２３Ｘ",
+        PHONE_2,
+        ID_1[:6],
+        "C1",
+        "C",
+        "张",
+        "三",
+        "   ",
+        "",
+        "91410521MA44XXXX0X",
+        "张" * 64,
+        "张" * 65,  # too long: invalid, so ignored like any invalid filter value
+    ],
+)
+def test_plain_search_finds_what_the_filter_set_finds(book, role_users, q):
+    from liuyou.customers.models import Customer
+
+    Customer.objects.filter(customer_no="C2").update(credit_code="91410521MA44XXXX0X")
+    # As typed, and as the whole filter form sends it (every other filter empty).
+    form = {"segment": "", "org": "", "manager": "", "page": "2", "sort": "-name"}
+    for code in ("risk_officer", "account_manager", "branch_head", "auditor"):
+        user = role_users[code]
+        for data in ({"q": q}, {"q": q, **form}):
+            fast = selectors.customer_search(user=user, data=data)
+            assert fast is not None
+            expected = _through_filter_set(user, data)
+            assert sorted(fast.values_list("customer_no", flat=True)) == expected, (code, q)
+            assert found(user, **data) == expected
+
+
+@pytest.mark.django_db
+def test_any_other_filter_takes_the_filter_set(book, role_users, bank):
+    risk = role_users["risk_officer"]
+    assert selectors.customer_search(user=risk, data={"q": "张", "segment": "farmer"}) is None
+    assert selectors.customer_search(user=risk, data={"org": bank.b2.code}) is None
+    # ...which still refuses an out-of-scope value rather than widening the list.
+    assert found(role_users["account_manager"], q="李", org=bank.b2.code) == []
