@@ -102,6 +102,14 @@ def samples(bank, role_users, make_user, make_customer):
         "field": "phone",
         "code": "high_deposit",
     }
+    from liuyou.tags.models import Tag, TagGroup  # customer tags (issue 4): seeded by tags 0002
+
+    values["tag_id"] = Tag.objects.get(code="high_deposit").pk
+    values["group_id"] = TagGroup.objects.get(code="type").pk
+    from liuyou.products.services import ensure_demo_catalogue  # product catalogue (issue 4)
+
+    ensure_demo_catalogue()
+    values["product_code"] = "YGC"
     from liuyou.system import apikeys, services
 
     account = services.create_user(
@@ -133,6 +141,21 @@ def samples(bank, role_users, make_user, make_customer):
     values["job_id"] = JobRun.objects.create(
         batch=batch, step="features", data_date=batch.data_date, status="completed", started_at=timezone.now()
     ).pk
+    from liuyou.customers.models import Customer
+    from liuyou.targets.models import Lead, TargetList, TargetMember  # target lists (issue 4)
+
+    target = TargetList.objects.create(
+        name="矩阵名单", data_date=date(2025, 3, 1), definition={"dimensions": ["high_deposit"]},
+        org=bank.o1, created_by=subject, members_count=1,
+    )  # fmt: skip
+    member = TargetMember.objects.create(
+        target_list=target, customer=Customer.objects.get(customer_no="C1"), reasons="存款大户"
+    )
+    values["list_id"] = target.pk
+    values["lead_id"] = Lead.objects.create(
+        member=member, target_list=target, customer=member.customer,
+        assignee=role_users["account_manager"], distributed_on=date(2025, 3, 2),
+    ).pk  # fmt: skip
     return values
 
 
@@ -232,6 +255,12 @@ API_BODIES = {
     "/api/v1/customers/C1/reveal": {"field": "phone"},
     "/api/v1/customers/C1/managers": {"role": "primary", "manager": "7001"},
     "/api/v1/mining/dimensions/high_deposit": {"params": {"min_average": "60000"}},
+    "/api/v1/products/YGC": {"max_amount": "300000", "note": "矩阵"},
+    "/api/v1/tags/bulk": {"tag": "yanguichao", "entries": ["C1"], "kind": "customer_no"},
+    "/api/v1/tags/preview": {"rule": {"conditions": [{"column": "age", "op": ">=", "value": 18}]}},
+    "/api/v1/targets/lists": {"name": "矩阵", "dimensions": ["high_deposit"]},
+    "/api/v1/targets/lists/{list_id}/distribute": {"mode": "manager"},
+    "/api/v1/targets/leads/{lead_id}/status": {"to": "contacted"},
 }
 
 
@@ -250,7 +279,7 @@ def test_api_matrix(actor, client, role_users, samples):
         client.logout()
         if user is not None:
             client.force_login(user)
-        body = API_BODIES.get(url)
+        body = API_BODIES.get(url, API_BODIES.get(op.path))
         if op.method == "GET":
             response = client.get(url)
         else:

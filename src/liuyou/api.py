@@ -129,3 +129,15 @@ api.add_router("/jobs", pipeline_router)
 from liuyou.mining.api import router as mining_router  # noqa: E402
 
 api.add_router("/mining", mining_router)
+
+from liuyou.targets.api import router as targets_router  # noqa: E402
+
+api.add_router("/targets", targets_router)
+
+from liuyou.products.api import router as products_router  # noqa: E402
+
+api.add_router("/products", products_router)
+
+from liuyou.tags.api import router as tags_router  # noqa: E402
+
+api.add_router("/tags", tags_router)

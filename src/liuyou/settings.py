@@ -41,6 +41,9 @@ INSTALLED_APPS = [
     "liuyou.pipeline",
     "liuyou.features",
     "liuyou.mining",
+    "liuyou.tags",
+    "liuyou.products",
+    "liuyou.targets",
 ]
 
 MIDDLEWARE = [

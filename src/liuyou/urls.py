@@ -9,6 +9,9 @@ urlpatterns = [
     path("imports/", include("liuyou.ingest.urls")),
     path("jobs/", include("liuyou.pipeline.urls")),
     path("mining/", include("liuyou.mining.urls")),
+    path("targets/", include("liuyou.targets.urls")),
+    path("products/", include("liuyou.products.urls")),
+    path("tags/", include("liuyou.tags.urls")),
     path("api/v1/", api.urls),
     path("openapi.json", api.public_schema_view, name="openapi"),
 ]

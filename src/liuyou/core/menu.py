@@ -36,6 +36,12 @@ MENU: list[Section] = [
         [
             Item("多维分析", "/mining/", "mining:view", "bar-chart-line"),
             Item("维度参数", "/mining/config/", "mining:config", "sliders"),
+            Item("客户标签", "/tags/", "tag:view", "tags"),
+            Item("批量打标签", "/tags/bulk/", "tag:assign", "ui-checks"),
+            Item("产品目录", "/products/", "product:view", "box-seam"),
+            Item("产品匹配客户", "/products/matches/", "product:view", "person-check"),
+            Item("目标客户名单", "/targets/", "target:view", "list-check"),
+            Item("我的线索", "/targets/leads/", "lead:work", "bullseye"),
         ],
     ),
     Section(

@@ -40,7 +40,10 @@ class Step:
 
 STEPS: list[Step] = [
     Step("features", 30, "客户宽表", "liuyou.features.services.build_features"),
+    Step("tags", 50, "规则标签", "liuyou.tags.services.tag_step"),
     Step("mining", 60, "目标挖掘（11 个维度）", "liuyou.mining.services.mine_step"),
+    Step("products", 70, "产品匹配", "liuyou.products.services.match_step"),
+    Step("leads", 75, "线索放款确认", "liuyou.targets.services.confirm_step"),
 ]
 
 

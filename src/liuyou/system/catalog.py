@@ -20,6 +20,14 @@ PERMISSIONS: list[tuple[str, str, str]] = [
     ("import:run", "上传并导入源系统文件", "数据导入"),
     ("mining:view", "查看多维分析与维度客户名单", "精准营销"),
     ("mining:config", "维护分析维度参数", "精准营销"),
+    ("tag:view", "查看客户标签", "精准营销"),
+    ("tag:assign", "为数据范围内的客户打手工标签", "精准营销"),
+    ("tag:manage", "维护标签组、标签与规则标签", "精准营销"),
+    ("product:view", "查看产品目录与产品匹配", "精准营销"),
+    ("product:manage", "维护产品目录", "精准营销"),
+    ("target:view", "查看目标客户名单与转化漏斗", "精准营销"),
+    ("target:manage", "生成、保存与分配目标客户名单", "精准营销"),
+    ("lead:work", "跟进分配给本人的营销线索", "精准营销"),
     ("job:view", "查看日终批处理作业记录", "批处理"),
     ("job:run", "运行与重新运行日终批处理", "批处理"),
     ("org:view", "查看机构", "系统管理"),
@@ -38,19 +46,20 @@ PERMISSIONS: list[tuple[str, str, str]] = [
 ]
 
 CUSTOMER_READ = ["workbench:view", "customer:view"]
-MARKETING = [*CUSTOMER_READ, "mining:view"]
+MARKETING = [*CUSTOMER_READ, "mining:view", "tag:view", "product:view", "target:view"]
+FIELD = [*MARKETING, "tag:assign", "lead:work"]
 
 # code: (name, data scope, permissions, description)
 ROLES: dict[str, tuple[str, str, list[str], str]] = {
-    "account_manager": ("客户经理", "self", [*MARKETING, "pii:view"], "仅本人管户客户"),
-    "service_specialist": ("金融服务专员", "org", [*MARKETING, "pii:view"], "本网格客户"),
+    "account_manager": ("客户经理", "self", [*FIELD, "pii:view"], "仅本人管户客户"),
+    "service_specialist": ("金融服务专员", "org", [*FIELD, "pii:view"], "本网格客户"),
     "branch_head": (
         "支行行长",
         "org_and_below",
-        [*MARKETING, "customer:export", "customer:assign", "pii:view"],
+        [*FIELD, "target:manage", "customer:export", "customer:assign", "pii:view"],
         "本支行及下辖网点、网格",
     ),
-    "task_force_lead": ("专班负责人", "team", [*MARKETING, "pii:view"], "专班成员与专班村的客户"),
+    "task_force_lead": ("专班负责人", "team", [*FIELD, "pii:view"], "专班成员与专班村的客户"),
     "risk_officer": (
         "风险经理(中台)",
         "all",
@@ -70,6 +79,10 @@ ROLES: dict[str, tuple[str, str, list[str], str]] = {
         [
             *MARKETING,
             "mining:config",
+            "tag:assign",
+            "tag:manage",
+            "product:manage",
+            "target:manage",
             "customer:export",
             "customer:assign",
             "dict:view",

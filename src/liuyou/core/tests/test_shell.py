@@ -238,8 +238,12 @@ def test_account_manager_workbench_counts_own_customers(client, role_users, make
     card = _card(body, "my_customers")
     assert "我的客户" in card
     assert '<a class="stretched-link text-decoration-none" href="/customers/">3</a>' in card
+    # Leads are built (issue 4): none handed out yet is a 0 that links to the leads page.
+    assert '<a class="stretched-link text-decoration-none" href="/targets/leads/">0</a>' in _card(
+        body, "my_leads"
+    )
     # Capabilities not built yet say so instead of showing a number.
-    for key, title in [("today_visits", "今日走访"), ("reminders", "跟进提醒"), ("my_leads", "我的线索")]:
+    for key, title in [("today_visits", "今日走访"), ("reminders", "跟进提醒")]:
         empty = _card(body, key)
         assert title in empty
         assert "暂无数据：该功能将在后续版本上线" in empty
@@ -257,13 +261,21 @@ def test_branch_head_counts_branch_and_below(client, role_users, make_customer, 
         assert "暂无数据" in _card(body, key)
 
 
-def test_hq_admin_sees_all_customers_and_empty_business_cards(client, role_users, make_customer, bank):
+def test_hq_admin_sees_counts_of_customers_imports_lists_and_products(
+    client, role_users, make_customer, bank
+):
+    from liuyou.ingest.models import ImportRun
+    from liuyou.products.services import ensure_demo_catalogue
+
     make_customer("C001", org=bank.o1)
     make_customer("C002", org=bank.b2)
+    ImportRun.objects.create(source="org", file_name="org.csv", status="completed")
+    ensure_demo_catalogue()
     body = html_of(login(client, role_users["hq_admin"]).get("/"))
     assert 'href="/customers/">2</a>' in _card(body, "bank_customers")
-    for key, title in [("data_import", "数据导入"), ("target_customers", "目标客户"), ("products", "产品")]:
-        assert title in _card(body, key) and "暂无数据" in _card(body, key)
+    assert 'href="/imports/runs/">1</a>' in _card(body, "data_import")
+    assert 'href="/targets/">0</a>' in _card(body, "target_customers")
+    assert 'href="/products/">6</a>' in _card(body, "products")
 
 
 def test_risk_officer_cards_are_honest_empty_states(client, role_users):

@@ -267,13 +267,118 @@ def test_empty_customer_has_honest_empty_sections_and_no_chart_script(rich, logi
         "暂无交易数据",
         "暂无担保关系",
         "暂无客户经理分配记录",
-        "暂无标签",
         "暂无风险信息",
         "暂无走访记录",
         "暂无跟进提醒",
     ):
         assert text in page, text
     assert "echarts" not in page
+    # Tags and the marketing panel come as fragments the page fetches once shown.
+    assert 'hx-get="/tags/customers/C7/"' in page and 'hx-get="/customers/C7/marketing"' in page
+    client = login(rich["am"])
+    assert "暂无标签" in html(client.get("/tags/customers/C7/", HTTP_HX_REQUEST="true"))
+    panel = html(client.get("/customers/C7/marketing", HTTP_HX_REQUEST="true"))
+    assert "在最新数据日期不符合任何维度" in panel
+    assert "暂无线索" in panel
+    assert "暂无产品建议" in panel
+
+
+def test_marketing_panel_shows_dimensions_leads_and_products(rich, login, bank):
+    import datetime
+    from decimal import Decimal
+
+    from liuyou.customers.models import Customer
+    from liuyou.features.models import CustomerFeature, FeatureBuild
+    from liuyou.products.services import ensure_demo_catalogue
+
+    customer = Customer.objects.get(customer_no="C7")
+    day = datetime.date(2026, 6, 30)
+    FeatureBuild.objects.create(data_date=day, rows=1)
+    CustomerFeature.objects.create(
+        customer=customer, data_date=day, org_id=customer.org_id, grid_id=customer.grid_id,
+        manager_id=customer.manager_id, customer_type="individual", segment="farmer",
+        deposit_avg_3m=Decimal("80000"), deposit_balance=Decimal("81000"), has_social_security_card=True,
+    )  # fmt: skip
+    ensure_demo_catalogue()
+    panel = html(login(rich["am"]).get("/customers/C7/marketing", HTTP_HX_REQUEST="true"))
+    assert "存款大户" in panel and "近3个月日均存款8.00万元，当前存款余额8.10万元" in panel
+    assert "农户小额信用贷款" in panel  # a farmer with a social-security card and deposits
+    assert "暂无线索" in panel
+
+
+def test_marketing_panel_out_of_scope_is_404(rich, login):
+    assert login(rich["am"]).get("/customers/C2/marketing").status_code == 404
+
+
+SECTION_TABLES = (
+    "customers_relation",
+    "customers_depositaccount",
+    "customers_loan",
+    "customers_creditline",
+    "customers_guarantee",
+    "customers_bureausummary",
+    "customers_txnmonthly",
+    "customers_managerassignment",
+)
+
+
+@pytest.mark.django_db
+def test_sections_without_rows_are_not_read(rich, login):
+    """C7 has only a relation (registered on their own row): one probe finds which tables
+    hold anything of theirs, and only the relations are read."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    client = login(rich["am"])
+    with CaptureQueriesContext(connection) as ctx:
+        page = html(client.get("/customers/C7/"))
+    reads = [q["sql"] for q in ctx.captured_queries if not q["sql"].startswith("SELECT EXISTS")]
+    touched = {t for t in SECTION_TABLES for sql in reads if f'"{t}"' in sql}
+    assert touched == {"customers_relation"}
+    assert "张一" in section(page, "relations") and "暂无贷款数据" in page
+
+
+@pytest.mark.django_db
+def test_probe_finds_every_table_with_rows(rich, lib):
+    from liuyou.customers import selectors_360
+
+    everything = set(selectors_360.PROBES) - {"bureau"}
+    assert selectors_360.sections_present(rich["c1"]) == everything
+    assert selectors_360.sections_present(rich["c2"]) == {"loans"}
+    bureau(rich["c2"], purpose="loan_review", report_date=TODAY, expires=TODAY, balance="1")
+    assert selectors_360.sections_present(rich["c2"]) == {"loans", "bureau"}
+
+
+@pytest.mark.django_db
+def test_totals_added_up_on_the_page_match_the_database(rich, lib):
+    from django.db.models import Count, Q, Sum
+
+    from liuyou.customers import selectors_360
+    from liuyou.customers.filters import open_loans
+
+    c1 = rich["c1"]
+    lib.account(c1, "6228000000000009", balance="0.10", status="frozen")
+    lib.loan(c1, "L3", balance="0.05", overdue_days=40, status="overdue")
+    lib.loan(c1, "L4", balance="7.00", status="written_off")
+    deposits = selectors_360.deposits(c1)
+    assert not deposits.truncated
+    expected = (
+        m.DepositAccount.objects.filter(customer=c1, closed_at__isnull=True)
+        .exclude(status="closed")
+        .aggregate(balance=Sum("balance"), count=Count("id"))
+    )
+    assert (deposits.open_balance, deposits.open_count) == (expected["balance"], expected["count"])
+    loans = selectors_360.loans(c1)
+    assert not loans.truncated
+    expected = open_loans(customer=c1).aggregate(
+        balance=Sum("balance"), count=Count("id"), overdue=Count("id", filter=Q(overdue_days__gt=0))
+    )
+    assert (loans.open_balance, loans.open_count, loans.overdue_count) == (
+        expected["balance"],
+        expected["count"],
+        expected["overdue"],
+    )
+    assert loans.open_count == 2 and loans.overdue_count == 2
 
 
 @pytest.mark.django_db
@@ -311,6 +416,34 @@ def test_query_count_does_not_grow_with_history(rich, login, lib, django_assert_
     with CaptureQueriesContext(connection) as after:
         client.get("/customers/C1/")
     assert len(after.captured_queries) == len(before.captured_queries)
+
+
+@pytest.mark.django_db
+def test_query_count_does_not_grow_with_related_customers(rich, login, lib, make_customer, bank):
+    """Relatives, household members, borrowers and guarantors are read with only the columns
+    the page draws: more of them must not cost a query each."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    client = login(rich["am"])
+    client.get("/customers/C1/")
+    with CaptureQueriesContext(connection) as before:
+        page = html(client.get("/customers/C1/"))
+    c1, seen = rich["c1"], {"first_seen": lib.D, "last_seen": lib.D}
+    for i in range(5):
+        other = make_customer(f"R{i}", name=f"亲属{i}", org=bank.o1, manager=rich["am"])
+        m.Customer.objects.filter(pk=other.pk).update(household=c1.household)
+        m.Relation.objects.create(customer=c1, relation_type="child", related_customer=other, **seen)
+        m.Relation.objects.create(customer=other, relation_type="same_household", related_customer=c1, **seen)
+        loan = lib.loan(other, f"RL{i}", balance="10.00")
+        m.Guarantee.objects.create(loan=loan, guarantor=c1, guarantee_type="guaranty", amount=1, **seen)
+        own = lib.loan(c1, f"OL{i}", balance="10.00")
+        m.Guarantee.objects.create(loan=own, guarantor=other, guarantee_type="guaranty", amount=1, **seen)
+    with CaptureQueriesContext(connection) as after:
+        grown = html(client.get("/customers/C1/"))
+    assert len(after.captured_queries) == len(before.captured_queries)
+    assert "亲属4" in section(grown, "relations") and "亲属4" in section(grown, "guarantees")
+    assert "亲属4" not in page
 
 
 # --- the bureau summary, only within its authorisation -----------------------------------------

@@ -115,7 +115,10 @@ def test_the_real_registry_names_the_feature_table_step():
     # The real list, as imported (the autouse fixture replaces it for the tests).
     assert [(s.code, s.order, s.label, s.func_path) for s in REAL_STEPS] == [
         ("features", 30, "客户宽表", "liuyou.features.services.build_features"),
+        ("tags", 50, "规则标签", "liuyou.tags.services.tag_step"),
         ("mining", 60, "目标挖掘（11 个维度）", "liuyou.mining.services.mine_step"),
+        ("products", 70, "产品匹配", "liuyou.products.services.match_step"),
+        ("leads", 75, "线索放款确认", "liuyou.targets.services.confirm_step"),
     ]
 
 

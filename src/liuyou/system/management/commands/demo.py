@@ -133,6 +133,10 @@ class Command(BaseCommand):
                     f"拒绝 {f.rejected}（预期 {f.entry.expected_rejects}）{f.message}"
                 )
             )
+        from liuyou.products.services import ensure_demo_catalogue
+
+        with transaction.atomic():  # the demo's product catalogue, for the pipeline to match
+            ensure_demo_catalogue()
         self._daily()
 
     def _daily(self) -> None:
