@@ -80,6 +80,9 @@ class CustomerQuery(Schema):
     industry: str = Field("", max_length=16, description="产业代码（含下级代码）")
     has_loan: Literal["", "yes", "no"] = Field("", description="有未结清贷款：yes 是 / no 否")
     overdue: Literal["", "yes", "no"] = Field("", description="有逾期贷款：yes 是 / no 否")
+    tags_all: str = Field("", max_length=500, description="同时具有这些标签（标签编号，逗号分隔）")
+    tags_any: str = Field("", max_length=500, description="具有其中任一标签（标签编号，逗号分隔）")
+    tags_none: str = Field("", max_length=500, description="不具有其中任何标签（标签编号，逗号分隔）")
 
 
 class RevealIn(Schema):
@@ -114,7 +117,10 @@ class ErrorOut(Schema):
 @paginate(PageNumberPagination)
 @api_requires("customer:view")
 def list_customers(request: HttpRequest, filters: Query[CustomerQuery]):  # type: ignore[no-untyped-def]
-    data = {k: v for k, v in filters.dict().items() if v}
+    data: dict[str, Any] = {k: v for k, v in filters.dict().items() if v}
+    for key in ("tags_all", "tags_any", "tags_none"):
+        if key in data:  # "3,5" -> ["3", "5"], as a page's repeated ?tags_all= gives them
+            data[key] = [part.strip() for part in data[key].split(",") if part.strip()]
     filterset = selectors.customer_filterset(user=request.user, data=data, options=False)
     if filterset.is_bound and not filterset.is_valid():
         raise HttpError(422, "查询参数无效：" + "、".join(filterset.errors))

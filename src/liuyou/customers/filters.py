@@ -29,7 +29,10 @@ VIEW = "customer:view"
 YES_NO = (("yes", "是"), ("no", "否"))
 
 # Filters a list page counts as "the user narrowed the list" (the empty-state wording).
-FILTER_KEYS = ("q", "segment", "org", "grid", "village", "manager", "industry", "has_loan", "overdue")
+FILTER_KEYS = (
+    "q", "segment", "org", "grid", "village", "manager", "industry", "has_loan", "overdue",
+    "tags_all", "tags_any", "tags_none",
+)  # fmt: skip
 
 
 def search_q(text: str) -> Q:
@@ -96,6 +99,16 @@ def manager_choices(user: Any) -> QuerySet[User]:
         .filter(is_service_account=False)
         .order_by("staff_no")
     )
+
+
+TAG_KEYS = ("tags_all", "tags_any", "tags_none")
+
+
+def tag_choices(user: Any) -> list[tuple[str, list[tuple[str, str]]]]:
+    """Active tags grouped by tag group (the tags app's list for this user)."""
+    from liuyou.tags.selectors import tag_choices as grouped
+
+    return [(group, [(str(pk), name) for pk, name in tags]) for group, tags in grouped(user=user)]
 
 
 def industry_choices() -> list[tuple[str, str]]:
@@ -180,6 +193,12 @@ class CustomerFilter(django_filters.FilterSet):
         widget=FastSelect, label="逾期", choices=YES_NO, method="filter_overdue", empty_label="不限"
     )
 
+    # Tags (issue 4): all of (AND), any of (OR), none of (NOT); combined with each other and
+    # with the filters above by AND.
+    tags_all = django_filters.MultipleChoiceFilter(label="同时具有标签", choices=(), method="filter_tags")
+    tags_any = django_filters.MultipleChoiceFilter(label="具有任一标签", choices=(), method="filter_tags")
+    tags_none = django_filters.MultipleChoiceFilter(label="不具有标签", choices=(), method="filter_tags")
+
     class Meta:
         model = Customer
         fields = list(FILTER_KEYS)
@@ -205,6 +224,8 @@ class CustomerFilter(django_filters.FilterSet):
             self.filters[key].queryset = CHOICE_FILTERS[key](user)
         # Read when the field validates a value or the select is drawn, not before.
         self.filters["industry"].extra["choices"] = industry_choices
+        for key in TAG_KEYS:
+            self.filters[key].extra["choices"] = lambda: tag_choices(user)
         fields = self.form.fields
         for field in fields.values():
             _select(field)
@@ -245,6 +266,18 @@ class CustomerFilter(django_filters.FilterSet):
         if not value:
             return queryset
         return queryset.filter(industry__gte=value, industry__lt=value + "\U0010ffff")
+
+    def filter_tags(self, queryset: QuerySet[Customer], name: str, value: list[str]) -> QuerySet[Customer]:
+        from liuyou.tags.selectors import tag_filter_q
+
+        if not value:
+            return queryset
+        ids = [int(v) for v in value]
+        if name == "tags_all":
+            return queryset.filter(tag_filter_q(all_of=ids))
+        if name == "tags_any":
+            return queryset.filter(tag_filter_q(any_of=ids))
+        return queryset.filter(tag_filter_q(none_of=ids))
 
     def filter_has_loan(self, queryset: QuerySet[Customer], name: str, value: str) -> QuerySet[Customer]:
         if value == "yes":

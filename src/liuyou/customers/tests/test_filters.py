@@ -4,6 +4,7 @@ scoped choices, and the data scope under every filter."""
 from __future__ import annotations
 
 import datetime
+import re
 from io import BytesIO
 
 import pytest
@@ -236,3 +237,47 @@ def test_htmx_search_reads_no_option_lists(county, role_users, login):
     read = lambda ctx: " ".join(q["sql"] for q in ctx.captured_queries)  # noqa: E731
     assert "customers_village" in read(full) and "customers_village" not in read(fragment)
     assert len(fragment.captured_queries) < len(full.captured_queries)
+
+
+# --- tags (issue 4): AND / OR / NOT on the customer list, its export and the API -------------
+
+
+@pytest.fixture
+def tagged(bank, role_users, make_customer):
+    from liuyou.tags import services as tag_services
+    from liuyou.tags.models import TagGroup
+
+    admin = role_users["hq_admin"]
+    group = TagGroup.objects.get(code="project")
+    a, b = (
+        tag_services.create_tag(user=admin, group=group, code=code, name=name, kind="manual")
+        for code, name in (("t_a", "测试标签甲"), ("t_b", "测试标签乙"))
+    )
+    c1, c2, c3 = (make_customer(f"T{i}", org=bank.o1, grid=bank.g1) for i in (1, 2, 3))
+    tag_services.add_manual(user=admin, customer=c1, tag=a)
+    tag_services.add_manual(user=admin, customer=c1, tag=b)
+    tag_services.add_manual(user=admin, customer=c2, tag=a)
+    return a, b, admin
+
+
+def listed(client, user, query: str) -> set[str]:
+    client.force_login(user)
+    response = client.get(f"/customers/?{query}", HTTP_HX_REQUEST="true")
+    return set(re.findall(r">(T\d)</a>", response.content.decode()))
+
+
+def test_tag_filters_and_or_not(client, tagged):
+    a, b, admin = tagged
+    assert listed(client, admin, f"tags_all={a.pk}&tags_all={b.pk}") == {"T1"}
+    assert listed(client, admin, f"tags_any={a.pk}&tags_any={b.pk}") == {"T1", "T2"}
+    assert listed(client, admin, f"tags_any={a.pk}&tags_none={b.pk}") == {"T2"}
+    assert listed(client, admin, f"tags_none={a.pk}") == {"T3"}
+
+
+def test_tag_filters_through_the_api(client, tagged):
+    a, b, admin = tagged
+    client.force_login(admin)
+    items = client.get(f"/api/v1/customers?tags_all={a.pk},{b.pk}").json()["items"]
+    assert [c["customer_no"] for c in items] == ["T1"]
+    items = client.get(f"/api/v1/customers?tags_any={a.pk}&tags_none={b.pk}").json()["items"]
+    assert [c["customer_no"] for c in items] == ["T2"]
