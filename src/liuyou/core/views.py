@@ -22,6 +22,7 @@ def workbench(request: HttpRequest) -> HttpResponse:
     context = {
         "roles": roles,
         "sections": cards.sections_for(request.user, roles),
+        "panels": cards.panels_for(request.user),
         "today": timezone.localdate(),
         "empty_text": cards.EMPTY_TEXT,
     }

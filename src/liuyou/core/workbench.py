@@ -78,6 +78,30 @@ def provide(key: str, **changes: Any) -> None:
     _CARDS[key] = dataclasses.replace(_CARDS[key], **changes)
 
 
+@dataclass(frozen=True)
+class Panel:
+    """A list under the cards (e.g. my open leads with their reasons): a capability's template
+    and the context it needs, shown to users holding `permission`."""
+
+    key: str
+    title: str
+    permission: str
+    template: str
+    context: Callable[[Any], dict[str, Any]]
+    url: str = ""  # the full list
+
+
+_PANELS: dict[str, Panel] = {}
+
+
+def register_panel(panel: Panel) -> None:
+    _PANELS[panel.key] = panel
+
+
+def panels_for(user: Any) -> list[tuple[Panel, dict[str, Any]]]:
+    return [(p, p.context(user)) for p in _PANELS.values() if has_perm(user, p.permission)]
+
+
 def cards_of(role_code: str) -> list[Card]:
     return [_CARDS[k] for k in _ROLE_CARDS.get(role_code, [])]
 

@@ -7,7 +7,7 @@ from typing import Any, Literal
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import transaction
 from django.http import HttpRequest
-from ninja import Router, Schema
+from ninja import Router, Schema, Status
 from ninja.errors import HttpError
 from ninja.pagination import PageNumberPagination, paginate
 from pydantic import Field
@@ -120,7 +120,7 @@ def create_list(request: HttpRequest, payload: ListIn) -> Any:
             )
     except DjangoValidationError as exc:
         raise _errors(exc) from exc
-    return 201, target
+    return Status(201, target)
 
 
 @router.get("/lists/{list_id}/members", response=list[MemberOut], summary="名单客户（数据范围内）")

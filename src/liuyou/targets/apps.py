@@ -33,6 +33,16 @@ class TargetsConfig(AppConfig):
                 org_ids=("customer__org_id", "customer__grid_id"),
             ),
         )
+        workbench.register_panel(
+            workbench.Panel(
+                key="open_leads",
+                title="待跟进的线索",
+                permission="lead:work",
+                template="targets/_workbench_leads.html",
+                context=lambda user: {"leads": selectors.open_leads(user=user, limit=5)},
+                url="/targets/leads/",
+            )
+        )
         workbench.provide(
             "my_leads", count=selectors.open_leads_count, url="/targets/leads/", permission="lead:work"
         )

@@ -114,6 +114,14 @@ def my_leads(*, user: Any, status: str = "") -> QuerySet[Lead]:
     return qs.order_by("status", "-distributed_on", "pk")
 
 
+def open_leads(*, user: Any, limit: int = 5) -> list[Lead]:
+    """The user's open leads, most recently handed out first, for the workbench."""
+    qs = Lead.objects.filter(assignee=user, status__in=OPEN).select_related(
+        "member", "customer", "target_list"
+    )
+    return list(qs.order_by("-distributed_on", "pk")[:limit])
+
+
 def open_leads_count(user: Any) -> int:
     return Lead.objects.filter(assignee=user, status__in=OPEN).count()
 

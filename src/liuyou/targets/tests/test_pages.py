@@ -123,3 +123,25 @@ def test_api_create_distribute_and_move(client, role_users, book):
     wrong = am.post(f"/api/v1/targets/leads/{leads[0]['id']}/status", json.dumps({"to": "disbursed"}),
                     content_type="application/json")  # fmt: skip
     assert wrong.status_code == 422 and "不能改为" in wrong.json()["detail"]
+
+
+def test_workbench_lists_open_leads_with_reasons(client, role_users, book):
+    from liuyou.targets import services
+    from liuyou.targets.selectors import Definition
+
+    empty = login(client, book.am).get("/").content.decode()
+    assert "待跟进的线索" in empty and "暂无待跟进的线索" in empty
+    admin = role_users["hq_admin"]
+    target = services.save_list(
+        user=admin, name="工作台", definition=Definition(dimensions=["payroll"]), data_date=book.D
+    )
+    services.distribute(user=admin, target_list=target, mode="manager")
+    page = login(client, book.am).get("/").content.decode()
+    panel = page.split('data-panel="open_leads"')[1]
+    assert panel.count('class="list-group-item') == 3
+    assert "代发工资：近3个月中3个月有代发工资入账" in panel
+    assert 'href="/targets/leads/">3</a>' in page  # the card counts the same leads
+    # a role without lead:work has no panel
+    assert (
+        'data-panel="open_leads"' not in login(client, role_users["risk_officer"]).get("/").content.decode()
+    )
