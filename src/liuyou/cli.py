@@ -22,6 +22,8 @@ OPERATOR_COMMANDS = (
     "demo",
     "import",
     "daily",
+    "mine",
+    "targets",
     "rotate-data-key",
     "audit",
 )
