@@ -40,7 +40,10 @@ def _date(text: str) -> date:
 
 
 class Command(BaseCommand):
-    help = "运行日终批处理（客户宽表、规则标签、维度、产品匹配等，按数据日期，可重复运行）/ Run the daily pipeline for a data date"
+    help = (
+        "运行日终批处理（客户宽表、规则标签、维度、产品匹配等，按数据日期，可重复运行）"
+        "/ Run the daily pipeline for a data date"
+    )
     requires_system_checks: list[str] = []
 
     def add_arguments(self, parser: CommandParser) -> None:
