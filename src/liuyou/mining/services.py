@@ -13,6 +13,7 @@ from django.db import connection
 from django.db.models import Count, QuerySet
 
 from liuyou.core import audit
+from liuyou.core.bulk import insert_rows
 from liuyou.features.models import CustomerFeature, FeatureBuild
 from liuyou.mining import selectors
 from liuyou.mining.definitions import BY_CODE, DEFINITIONS, Param
@@ -132,22 +133,16 @@ def mine(*, data_date: date) -> dict[str, dict[str, int]]:
                 cell = cells.setdefault((item.code, *(group[k] for k in GROUP)), [0, 0])
                 cell[slot] += group[f"c{n}"]
     versions = {i.code: i.version for i in items}
+    names = ["data_date", "code", "version", *GROUP, "customers", "refused"]
     rows = [
-        DimensionCount(
-            data_date=data_date,
-            code=key[0],
-            version=versions[key[0]],
-            customers=customers,
-            refused=refused,
-            **dict(zip(GROUP, key[1:], strict=True)),
-        )
+        (data_date, key[0], versions[key[0]], *key[1:], customers, refused)
         for key, (customers, refused) in cells.items()
     ]
+    insert_rows(DimensionCount, names, rows)  # thousands of small rows: no model instances
     totals = {i.code: {"customers": 0, "refused": 0, "version": i.version} for i in items}
-    for row in rows:
-        totals[row.code]["customers"] += row.customers
-        totals[row.code]["refused"] += row.refused
-    DimensionCount.objects.bulk_create(rows, batch_size=2000)
+    for _day, code, *_, customers, refused in rows:
+        totals[code]["customers"] += customers
+        totals[code]["refused"] += refused
     # Counts of dates whose feature rows retention dropped go with them.
     DimensionCount.objects.exclude(data_date__in=FeatureBuild.objects.values("data_date")).delete()
     return totals

@@ -29,15 +29,12 @@ from django.db.models.expressions import RawSQL
 from django.utils import timezone
 
 from liuyou.core import pii
+from liuyou.core.bulk import insert_rows, qn
 
 INSERTED, UPDATED, UNCHANGED = "inserted", "updated", "unchanged"
 CHUNK = 500  # keys per IN (...) list: well under SQLite's variable limit
 ANALYZE_EVERY = 20_000  # rows inserted before PostgreSQL's statistics are worth refreshing
 Key = Any  # a plain value for single-column keys, a tuple otherwise
-
-
-def qn(name: str) -> str:
-    return connection.ops.quote_name(name)
 
 
 @dataclass
@@ -259,22 +256,3 @@ class Table:
         for i in range(0, len(ids), CHUNK):
             manager.filter(pk__in=ids[i : i + CHUNK]).update(**values)
         return [k for _, k in missing]
-
-
-def insert_rows(model: type[models.Model], names: Sequence[str], rows: Sequence[Sequence[Any]]) -> None:
-    """Insert many rows: COPY on PostgreSQL, executemany on SQLite. `names` are attnames."""
-    if not rows:
-        return
-    meta = model._meta
-    columns = {f.attname: f.column for f in meta.concrete_fields}
-    cols = ", ".join(qn(columns[n]) for n in names)
-    with connection.cursor() as cursor:
-        if connection.vendor == "postgresql":
-            raw = cursor.cursor  # the psycopg cursor: Django's wrapper has no copy()
-            with raw.copy(f"COPY {qn(meta.db_table)} ({cols}) FROM STDIN") as copy:
-                for row in rows:
-                    copy.write_row(row)
-        else:
-            marks = ", ".join(["%s"] * len(names))
-            sql = f"INSERT INTO {qn(meta.db_table)} ({cols}) VALUES ({marks})"  # noqa: S608
-            cursor.executemany(sql, rows)
