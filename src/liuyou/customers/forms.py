@@ -76,3 +76,39 @@ class OrphanFilterForm(forms.Form):
         assert isinstance(field, forms.ModelChoiceField)
         field.queryset = selectors.orphan_org_choices(user=user)
         _styled(self)
+
+
+# --- the customer-scope filters other domains' lists share ---------------------------------------
+
+# name -> (label, to_field_name, scoped choices, option label)
+SCOPED_FILTERS: dict[str, tuple[str, str, Any, Any]] = {
+    "org": ("机构（含下辖）", "code", "org_choices", lambda o: f"{o.code} {o.name}"),
+    "village": ("行政村", "code", "village_choices", lambda v: f"{v.code} {v.name}"),
+    "manager": ("主办客户经理", "staff_no", "manager_choices", lambda u: f"{u.staff_no} {u.name}"),
+}
+
+
+class CustomerScopeFilterForm(forms.Form):
+    """Filters by org (with its subtree), village and manager whose choices follow the
+    viewer's data scope, as on the customer list. Lists of other domains (a dimension's
+    customers, a tag's holders, product matches) subclass it, naming the ones they use."""
+
+    scoped_fields: tuple[str, ...] = ("org", "village", "manager")
+
+    def __init__(self, *args: Any, user: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        from liuyou.customers import filters
+
+        for name in self.scoped_fields:
+            label, to_field, choices, option_label = SCOPED_FILTERS[name]
+            field: forms.ModelChoiceField[Any] = forms.ModelChoiceField(
+                label=label,
+                queryset=getattr(filters, choices)(user),
+                to_field_name=to_field,
+                required=False,
+                empty_label="全部",
+                widget=FastSelect,
+                error_messages={"invalid_choice": "所选项不存在或不在您的数据范围内"},
+            )
+            field.label_from_instance = option_label  # type: ignore[method-assign]
+            self.fields[name] = field

@@ -9,7 +9,7 @@ from typing import Any
 from django import forms
 from django.core.exceptions import ValidationError
 
-from liuyou.customers.filters import manager_choices, org_choices
+from liuyou.customers.forms import CustomerScopeFilterForm
 from liuyou.customers.models import Segment
 from liuyou.customers.widgets import FastSelect
 from liuyou.products import rules
@@ -152,7 +152,8 @@ class ProductForm(forms.Form):
                 self.add_error(target, message)
 
 
-class MatchFilterForm(forms.Form):
+class MatchFilterForm(CustomerScopeFilterForm):
+    scoped_fields = ("org", "manager")
     product: forms.ModelChoiceField[Any] = forms.ModelChoiceField(
         label="产品",
         queryset=Product.objects.order_by("sort_order", "code"),
@@ -160,33 +161,11 @@ class MatchFilterForm(forms.Form):
         required=False,
         empty_label="全部",
     )
-    org: forms.ModelChoiceField[Any] = forms.ModelChoiceField(
-        label="机构（含下辖）",
-        queryset=None,
-        to_field_name="code",
-        required=False,
-        empty_label="全部",
-        widget=FastSelect,
-    )
-    manager: forms.ModelChoiceField[Any] = forms.ModelChoiceField(
-        label="主办客户经理",
-        queryset=None,
-        to_field_name="staff_no",
-        required=False,
-        empty_label="全部",
-        widget=FastSelect,
-    )
     first_only = forms.BooleanField(label="只看首选产品", required=False)
 
     def __init__(self, *args: Any, user: Any, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        for name, choices in (("org", org_choices), ("manager", manager_choices)):
-            field = self.fields[name]
-            assert isinstance(field, forms.ModelChoiceField)
-            field.queryset = choices(user)
-            field.error_messages["invalid_choice"] = "所选项不存在或不在您的数据范围内"
+        super().__init__(*args, user=user, **kwargs)
+        self.order_fields(["product", "org", "manager", "first_only"])
         self.fields["product"].error_messages["invalid_choice"] = "没有这个产品"
         self.fields["product"].label_from_instance = lambda p: p.name  # type: ignore[attr-defined]
-        self.fields["org"].label_from_instance = lambda o: f"{o.code} {o.name}"  # type: ignore[attr-defined]
-        self.fields["manager"].label_from_instance = lambda u: f"{u.staff_no} {u.name}"  # type: ignore[attr-defined]
         _styled(self)

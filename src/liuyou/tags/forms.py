@@ -8,8 +8,7 @@ from typing import Any
 
 from django import forms
 
-from liuyou.customers.filters import manager_choices, org_choices, village_choices
-from liuyou.customers.widgets import FastSelect
+from liuyou.customers.forms import CustomerScopeFilterForm
 from liuyou.tags import rules
 from liuyou.tags.entries import MAX_ENTRIES
 from liuyou.tags.models import Tag, TagGroup, TagKind, TagSource
@@ -185,46 +184,11 @@ class CustomerTagForm(forms.Form):
         styled(self)
 
 
-class HoldersFilterForm(forms.Form):
-    org: forms.ModelChoiceField[Any] = forms.ModelChoiceField(
-        label="机构（含下辖）",
-        queryset=None,
-        to_field_name="code",
-        required=False,
-        empty_label="全部",
-        widget=FastSelect,
-    )
-    village: forms.ModelChoiceField[Any] = forms.ModelChoiceField(
-        label="行政村",
-        queryset=None,
-        to_field_name="code",
-        required=False,
-        empty_label="全部",
-        widget=FastSelect,
-    )
-    manager: forms.ModelChoiceField[Any] = forms.ModelChoiceField(
-        label="主办客户经理",
-        queryset=None,
-        to_field_name="staff_no",
-        required=False,
-        empty_label="全部",
-        widget=FastSelect,
-    )
+class HoldersFilterForm(CustomerScopeFilterForm):
     source = forms.ChoiceField(label="来源", choices=[("", "全部"), *TagSource.choices], required=False)
 
     def __init__(self, *args: Any, user: Any, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        for name, choices in (
-            ("org", org_choices),
-            ("village", village_choices),
-            ("manager", manager_choices),
-        ):
-            field = self.fields[name]
-            assert isinstance(field, forms.ModelChoiceField)
-            field.queryset = choices(user)
-            field.error_messages["invalid_choice"] = "所选项不存在或不在您的数据范围内"
-        self.fields["org"].label_from_instance = lambda o: f"{o.code} {o.name}"  # type: ignore[attr-defined]
-        self.fields["village"].label_from_instance = lambda v: f"{v.code} {v.name}"  # type: ignore[attr-defined]
-        self.fields["manager"].label_from_instance = lambda u: f"{u.staff_no} {u.name}"  # type: ignore[attr-defined]
+        super().__init__(*args, user=user, **kwargs)
+        self.order_fields(["org", "village", "manager", "source"])
         self.fields["source"].error_messages["invalid_choice"] = "来源只能是手工或规则"
         styled(self)
