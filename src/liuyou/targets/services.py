@@ -82,7 +82,7 @@ def save_list(
         )
         for n, i in enumerate(items)
     }
-    products = _best_products(data_date)
+    products = _best_products(data_date, qs.values("customer_id"))
     target = TargetList.objects.create(
         name=name.strip()[:100],
         description=description.strip()[:500],
@@ -122,14 +122,13 @@ def save_list(
     return target
 
 
-def _best_products(data_date: date) -> dict[int, tuple[str, str, Decimal | None]]:
+def _best_products(data_date: date, customers: Any) -> dict[int, tuple[str, str, Decimal | None]]:
     """customer id -> (product code, name, suggested amount) of the first-ranked match of the
-    date; empty until the product matcher has run."""
-    try:
-        from liuyou.products.models import ProductMatch
-    except ImportError:  # pragma: no cover - the products app ships with this one
-        return {}
-    rows = ProductMatch.objects.filter(data_date=data_date, rank=1).values_list(
+    date, for the `customers` (a values("customer_id") queryset) only; empty until the
+    product matcher has run."""
+    from liuyou.products.models import ProductMatch
+
+    rows = ProductMatch.objects.filter(data_date=data_date, rank=1, customer_id__in=customers).values_list(
         "customer_id", "product__code", "product__name", "amount"
     )
     return {c: (code, pname, amount) for c, code, pname, amount in rows}

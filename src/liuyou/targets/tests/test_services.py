@@ -219,3 +219,35 @@ def test_leads_follow_scope(role_users, book):
         selectors.lead_get(user=book.am, lead_id=other.pk)
     assert set(selectors.my_leads(user=book.am)) == set(leads)
     assert leads[0].status == LeadStatus.NEW
+
+
+def test_members_keep_their_first_ranked_product(role_users, book):
+    from liuyou.products.models import Product, ProductMatch
+    from liuyou.products.services import ensure_demo_catalogue
+
+    ensure_demo_catalogue()
+    farmer, salaried = Product.objects.get(code="NHXE"), Product.objects.get(code="XYD")
+    customer = book.rich[0].customer
+    ProductMatch.objects.create(
+        customer=customer,
+        data_date=book.D,
+        product=salaried,
+        rank=2,
+        amount=Decimal("9000"),
+        version=1,
+        priority=2,
+    )
+    ProductMatch.objects.create(
+        customer=customer,
+        data_date=book.D,
+        product=farmer,
+        rank=1,
+        amount=Decimal("58000"),
+        version=1,
+        priority=1,
+    )
+    target = save(role_users["hq_admin"], book, dimensions=["payroll"])
+    m = TargetMember.objects.get(target_list=target, customer=customer)
+    assert (m.product_code, m.product_name, m.suggested_amount) == ("NHXE", farmer.name, Decimal("58000.00"))
+    other = TargetMember.objects.get(target_list=target, customer=book.rich[1].customer)
+    assert (other.product_code, other.suggested_amount) == ("", None)
