@@ -42,6 +42,16 @@ DETAIL_LABELS = {
     "sources.core_deposit_average": "日均存款取自数据日期",
     "sources.credit_loan": "贷款取自数据日期",
     "sources.txn_months": "交易汇总月份",
+    # rule tags (tags.services.tag_step): per tag "per_tag.<code>.added|removed|total"
+    "added": "新打上标签",
+    "removed": "移除标签",
+    "total": "现有客户数",
+    "errors": "未能计算",
+    # the 11 dimensions (mining.services.mine_step): "dimensions.<code>" is its list size
+    "refused_excluded": "拒绝营销未入名单",
+    # product matching and lead tracking
+    "note": "说明",
+    "confirmed": "以信贷数据确认放款的线索",
 }
 
 
