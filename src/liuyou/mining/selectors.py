@@ -154,7 +154,8 @@ def branch_table(*, user: Any, data_date: date) -> list[dict[str, Any]]:
                 "cells": [per_code.get(d.code, 0) for d in DEFINITIONS],
             }
         )
-    return sorted(rows, key=lambda r: (r["org"] is None, r["org"].path if r["org"] else ""))
+    # By branch number, as bank reports list branches (the tree path sorts /1/12/ before /1/2/).
+    return sorted(rows, key=lambda r: (r["org"] is None, r["org"].code if r["org"] else ""))
 
 
 def village_table(*, user: Any, data_date: date) -> list[dict[str, Any]]:

@@ -107,6 +107,8 @@ def risk_pending(product: Product) -> list[RuleLine]:
 
 def explanation(product: Product, feature: Any, amount: Decimal, evidence: list[str]) -> str:
     """'近3个月月均收单3.50万元，符合商户经营贷；建议额度10万元（月均收单×3，…上限30万元）'."""
+    # Two rules on one column (age ≥ 18 and ≤ 60) quote the same figure: say it once.
+    evidence = list(dict.fromkeys(evidence))
     because = "，".join(evidence) + "，" if evidence else "满足准入与风险要求，"
     return (
         f"{because}符合{product.name}；建议额度{rules.wan_short(amount)}"

@@ -224,3 +224,16 @@ def test_match_explanation_says_when_the_product_changed_since(feats, catalogue,
         "产品规则在匹配后已修改，按现行规则已不适合：近3个月月均收单3.50万元，本产品要求不低于4.00万元"
     )
     assert selectors.match_explanation(match, None) == "客户宽表中已无该数据日期的记录"
+
+
+def test_explanation_quotes_each_figure_once(monkeypatch):
+    from decimal import Decimal
+    from types import SimpleNamespace
+
+    from liuyou.products import selectors
+
+    monkeypatch.setattr(selectors.rules, "amount_text", lambda product, feature: "规则")
+    product = SimpleNamespace(name="农户小额信用贷款")
+    out = selectors.explanation(product, None, Decimal("10000"), ["客户分类为农户", "年龄为46", "年龄为46"])
+    assert out.count("年龄为46") == 1
+    assert out.startswith("客户分类为农户，年龄为46，符合农户小额信用贷款")
