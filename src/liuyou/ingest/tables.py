@@ -105,10 +105,11 @@ class RunTable(tables.Table):
     def render_channel(self, value: str) -> str:
         return CHANNELS.get(value, value)
 
-    def render_status(self, value: str, record: ImportRun) -> str:
+    def render_status(self, record: ImportRun) -> str:
+        # django-tables2 hands a choices field's label as `value`; the badge goes by the code.
         return format_html(
             '<span class="badge {}">{}</span>',
-            STATUS_BADGES.get(value, "text-bg-secondary"),
+            STATUS_BADGES.get(record.status, "text-bg-secondary"),
             record.get_status_display(),
         )
 

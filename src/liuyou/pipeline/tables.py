@@ -153,8 +153,9 @@ class JobRunTable(tables.Table):
     def render_step(self, value: str) -> str:
         return format_html('{} <span class="text-body-secondary small">{}</span>', step_label(value), value)
 
-    def render_status(self, value: str, record: JobRun) -> str:
-        return status_badge(value, record.get_status_display())
+    def render_status(self, record: JobRun) -> str:
+        # django-tables2 hands a choices field's label as `value`; the badge goes by the code.
+        return status_badge(record.status, record.get_status_display())
 
     def render_duration(self, record: JobRun) -> str:
         return seconds_label(record.duration)

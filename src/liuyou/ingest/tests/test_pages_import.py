@@ -330,3 +330,13 @@ def test_masking_catches_renamed_columns(tmp_path):
     assert "410521199001011234" not in text and "4105**********1234" in text
     assert "13900001111" not in text and "139****1111" in text
     assert ",12345," in text and "校验位错误" in text
+
+
+def test_history_badge_follows_the_status_code(client, role_users):
+    from liuyou.ingest.models import ImportRun
+
+    ImportRun.objects.create(source="org", file_name="org_ok.csv", status="completed")
+    ImportRun.objects.create(source="org", file_name="org_bad.csv", status="failed")
+    client.force_login(role_users["hq_admin"])
+    page = client.get("/imports/runs/").content.decode()
+    assert "text-bg-success" in page and "text-bg-danger" in page

@@ -175,3 +175,21 @@ def test_viewer_without_run_permission(client, role_users, imported):
 def test_menu_entry(client, admin):
     page = text(client.get("/jobs/"))
     assert "数据与批处理" in page and 'href="/jobs/"' in page
+
+
+def test_run_list_badge_follows_the_status_code(client, role_users):
+    from datetime import date
+
+    from django.utils import timezone
+
+    from liuyou.pipeline.models import JobBatch, JobRun
+
+    batch = JobBatch.objects.create(data_date=date(2026, 6, 30), status="completed")
+    JobRun.objects.create(batch=batch, step="features", data_date=batch.data_date, status="completed",
+                          started_at=timezone.now())  # fmt: skip
+    JobRun.objects.create(batch=batch, step="mining", data_date=batch.data_date, status="failed",
+                          started_at=timezone.now(), message="测试")  # fmt: skip
+    client.force_login(role_users["hq_admin"])
+    page = client.get("/jobs/").content.decode()
+    assert '<span class="badge text-bg-success">已完成</span>' in page
+    assert '<span class="badge text-bg-danger">失败</span>' in page
