@@ -10,10 +10,10 @@ from django import forms
 from django.core.exceptions import ValidationError
 
 from liuyou.customers.forms import CustomerScopeFilterForm
-from liuyou.customers.models import Segment
+from liuyou.customers.models import GuaranteeType, Segment
 from liuyou.customers.widgets import FastSelect
 from liuyou.products import rules
-from liuyou.products.models import GuaranteeType, Product, RiskClass
+from liuyou.products.models import Product, RiskClass
 
 CONDITION_ROWS = 6
 

@@ -10,13 +10,6 @@ from django.db import models
 from liuyou.customers.models import Customer, money
 
 
-class GuaranteeType(models.TextChoices):
-    CREDIT = "credit", "信用"
-    GUARANTY = "guaranty", "保证"
-    MORTGAGE = "mortgage", "抵押"
-    PLEDGE = "pledge", "质押"
-
-
 class RiskClass(models.TextChoices):
     """五级分类 (glossary); a product's worst acceptable class once the risk module lands."""
 

@@ -12,9 +12,10 @@ from typing import Any
 from django.db.models import Count, Max, QuerySet
 
 from liuyou.core import scope
+from liuyou.customers.models import GuaranteeType
 from liuyou.features.models import CustomerFeature, FeatureBuild
 from liuyou.products import rules
-from liuyou.products.models import GuaranteeType, Product, ProductMatch, ProductVersion, RiskClass
+from liuyou.products.models import Product, ProductMatch, ProductVersion, RiskClass
 
 VIEW = "product:view"
 RISK_PENDING = "待风险模块上线后生效"

@@ -15,10 +15,10 @@ from django.db.models import Count, F, IntegerField, OuterRef, Q, Subquery, Valu
 from django.db.models.functions import Coalesce
 
 from liuyou.core import audit
-from liuyou.customers.models import Segment
+from liuyou.customers.models import GuaranteeType, Segment
 from liuyou.features.models import CustomerFeature, FeatureBuild
 from liuyou.products import rules
-from liuyou.products.models import GuaranteeType, Product, ProductMatch, ProductVersion, RiskClass
+from liuyou.products.models import Product, ProductMatch, ProductVersion, RiskClass
 
 # Every field a version snapshot keeps, in the order the form and the API show them.
 FIELDS = (
