@@ -6,6 +6,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 from datetime import date, timedelta
+from functools import lru_cache
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
@@ -26,6 +27,8 @@ _EXCEL_EPOCH = date(1899, 12, 30)
 _MONTH = re.compile(r"^(\d{4})(?:[-/.]?(\d{1,2})|年(\d{1,2})月)$")
 # Thousands separators only in groups of three; at most two decimals (fen).
 _AMOUNT = re.compile(r"^[+-]?(?:\d{1,3}(?:,\d{3})+|\d+)(?:\.\d{1,2})?$")
+_PLAIN_AMOUNT = re.compile(r"^-?\d{1,16}(?:\.\d{1,2})?$")
+_CENT = Decimal("0.01")
 _DECIMAL = re.compile(r"^[+-]?(?:\d{1,3}(?:,\d{3})+|\d+)(?:\.\d+)?$")
 _INTEGER = re.compile(r"^[+-]?(?:\d{1,3}(?:,\d{3})+|\d+)$")
 _VILLAGE_CODE = re.compile(r"^\d{12}$")
@@ -42,7 +45,10 @@ def _make_date(y: str, m: str, d: str) -> date:
         raise ConversionError("日期不存在") from None
 
 
+@lru_cache(maxsize=8192)
 def to_date(text: str) -> date:
+    # Cached: a file repeats few distinct dates (data date, open and maturity dates), and a
+    # cache hit skips three regexes. ConversionError is raised, never cached.
     m = _DATE_SEP.match(text) or _DATE_CN.match(text) or _DATE_COMPACT.match(text)
     if m:
         return _make_date(*m.groups())
@@ -72,12 +78,15 @@ def _number(text: str, pattern: re.Pattern[str], what: str) -> Decimal:
 
 
 def to_amount(text: str) -> Decimal:
+    if _PLAIN_AMOUNT.match(text):
+        # The common case, at most 16 integer digits and 2 decimals: in range by its shape.
+        return Decimal(text).quantize(_CENT)
     if not _AMOUNT.match(text) and _DECIMAL.match(text):
         raise ConversionError("金额最多两位小数")
     value = _number(text, _AMOUNT, "金额")
     if abs(value) >= AMOUNT_LIMIT:
         raise ConversionError("金额超出范围")
-    return value.quantize(Decimal("0.01"))
+    return value.quantize(_CENT)
 
 
 def to_decimal(text: str) -> Decimal:

@@ -11,6 +11,7 @@ gone and marks it failed). Progress goes to a file (ingest.jobs), never to the r
 from __future__ import annotations
 
 import contextlib
+import gc
 import hashlib
 import os
 import time
@@ -86,7 +87,8 @@ def run_import(opts: Options) -> ImportRun:
     try:
         jobs.write_progress(run.pk, stage="reading", read=0, rejected=0)
         source, loader, mapping = _prepare(opts, run, path)
-        _run(opts, run, path, source, loader, mapping)
+        with _gc_paused():
+            _run(opts, run, path, source, loader, mapping)
     except Refused as exc:
         _finish(run, RunStatus.REFUSED, str(exc), started)
         exc.run = run
@@ -102,6 +104,22 @@ def run_import(opts: Options) -> ImportRun:
     with contextlib.suppress(OSError):
         jobs.write_progress(run.pk, stage="done", read=run.read, rejected=run.rejected)
     return run
+
+
+@contextlib.contextmanager
+def _gc_paused() -> Iterator[None]:
+    """No cyclic garbage collection during the load. A load allocates millions of small
+    objects that form no cycles (rows, keys, parameter lists), and beside the million keys
+    a full file keeps for closing, every collection walked them all: about a sixth of an
+    import's time (py-spy, a deposit file of 129,034 rows). Reference counting still frees
+    everything as it goes; the collector runs again after the run."""
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
 
 
 def _start(opts: Options, path: Path, started: float) -> ImportRun:

@@ -13,7 +13,7 @@ from datetime import date
 from typing import Any
 
 from liuyou.ingest import identity
-from liuyou.ingest.cleaning import clean_value
+from liuyou.ingest.cleaning import clean_cells, clean_text
 from liuyou.ingest.converters import CONVERTERS, ConversionError
 from liuyou.ingest.sources import RESIDENT_ID_TYPES, Column, Source
 
@@ -100,8 +100,9 @@ class RowValidator:
         """The hot loop: one record in file order, checked along a prepared plan."""
         values: dict[str, Any] = {}
         problems: list[Problem] = []
+        folded = clean_cells(cells)
         for i, name, header, required, convert in plan:
-            text = clean_value(cells[i])
+            text = clean_text(folded[i])
             if not text:
                 values[name] = None
                 if required:

@@ -16,8 +16,8 @@ from typing import Any
 from liuyou.customers.models import Guarantee, GuaranteeType, Loan
 from liuyou.ingest.loaders.base import LoadContext, LoadResult, batches
 from liuyou.ingest.loaders.checks import Words, missing, unknown
-from liuyou.ingest.loaders.refs import CHUNK, customer_pks
-from liuyou.ingest.loaders.upsert import Table
+from liuyou.ingest.loaders.refs import customer_pks
+from liuyou.ingest.loaders.upsert import CHUNK, Table
 from liuyou.ingest.sources import words_to_codes
 from liuyou.ingest.validate import Row
 

@@ -78,22 +78,16 @@ class HistoryLoader(ABC):
         if ctx.latest:
             present = seen | {k for k in ctx.present_keys if isinstance(k, str)}
             self.result.closed = len(self.parents.close_missing(present, day=day))
+        # An account or loan whose customer changed follows the file; counted for the audit.
+        self.moved = self.parents.changed_fields["customer_id"]
         self.result.details = {"customer_changed": self.moved, **self.notes()}
         if not ctx.latest:
             self.result.details |= {"history_only": True, "created_closed": self.created_closed}
         return self.result
 
     def _current(self, targets: dict[str, dict[str, Any]], day: date) -> None:
-        stored = self.parents.existing(targets)
-        for key, target in targets.items():
-            old = stored.get(key)
-            if old is not None and old[1] != target["customer_id"]:  # old[1]: fields[0]
-                self.moved += 1
-        status, pks = self.parents.apply(targets, day=day, stored=stored)
-        # A history row of `day` can exist only where a file of `day` set the parent's current
-        # figures (this is the latest file): a new month looks up no history at all.
-        at = 1 + self.fields.index("data_date")
-        history = self._histories(targets, pks, day, known={k for k, old in stored.items() if old[at] == day})
+        status, pks = self.parents.apply(targets, day=day)
+        history = self._histories(targets, pks, day)
         for key, state in status.items():
             self._count(state == INSERTED, state != UNCHANGED or history[(pks[key], day)] != UNCHANGED)
 
@@ -111,19 +105,17 @@ class HistoryLoader(ABC):
         manager = self.parent._default_manager
         for i in range(0, len(known), CHUNK):
             manager.filter(pk__in=known[i : i + CHUNK], first_seen__gt=day).update(first_seen=day)
-        history = self._histories(targets, pks, day, known={k for k in targets if k not in new})
+        history = self._histories(targets, pks, day)
         for key in targets:
             self._count(key in new, history[(pks[key], day)] != UNCHANGED)
 
     def _histories(
-        self, targets: dict[str, dict[str, Any]], pks: dict[str, int], day: date, known: set[str]
+        self, targets: dict[str, dict[str, Any]], pks: dict[str, int], day: date
     ) -> dict[tuple[int, date], str]:
-        """Upsert the history rows of `targets` for `day`. Only the `known` parents can have
-        one already: the others are not looked up."""
+        """Upsert the history rows of `targets` for `day`."""
         figures = self.figures
         rows = {(pks[key], day): {f: t[f] for f in figures} for key, t in targets.items()}
-        stored = self.histories.existing([(pks[key], day) for key in targets if key in known], data_date=day)
-        return self.histories.apply(rows, stored=stored, want_pks=False, data_date=day)[0]
+        return self.histories.apply(rows, want_pks=False, data_date=day)[0]
 
     def _count(self, inserted: bool, changed: bool) -> None:
         if inserted:

@@ -9,29 +9,19 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
+from liuyou.core.bulk import pairs_by_key
 from liuyou.customers.models import Customer, CustomerAlias, Village
 from liuyou.system.models import Org, User
-
-CHUNK = 500
-
-
-def _chunks(values: Iterable[str]) -> Iterable[list[str]]:
-    items = [v for v in dict.fromkeys(values) if v]
-    for i in range(0, len(items), CHUNK):
-        yield items[i : i + CHUNK]
 
 
 def customer_pks(numbers: Iterable[str]) -> dict[str, int]:
     """客户号 -> Customer pk, for customer numbers and their aliases (closed customers too:
     a closed customer's loan history still belongs to them)."""
-    found: dict[str, int] = {}
-    for chunk in _chunks(numbers):
-        found.update(Customer.objects.filter(customer_no__in=chunk).values_list("customer_no", "pk"))
-        missing = [n for n in chunk if n not in found]
-        if missing:
-            found.update(
-                CustomerAlias.objects.filter(alias_no__in=missing).values_list("alias_no", "customer_id")
-            )
+    wanted = [n for n in dict.fromkeys(numbers) if n]
+    found: dict[str, int] = pairs_by_key(Customer, "customer_no", "id", wanted)
+    missing = [n for n in wanted if n not in found]
+    if missing:
+        found.update(pairs_by_key(CustomerAlias, "alias_no", "customer_id", missing))
     return found
 
 
