@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import os
-
 import sys
 
 import dj_database_url
@@ -100,7 +98,7 @@ if _db["ENGINE"] == "django.db.backends.sqlite3":
         "init_command": (
             "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA foreign_keys=ON; "
             "PRAGMA cache_size=-65536; PRAGMA temp_store=MEMORY;"
-        ) + os.environ.get("XPRAGMA", ""),
+        ),
     }
 else:
     _db["CONN_MAX_AGE"] = 60
