@@ -212,14 +212,6 @@ def _run(
     except control.ControlError as exc:
         raise Refused(str(exc)) from None
     layout, records = _open(path, source, mapping)
-    if promised is not None:
-        actual = sum(1 for _ in records)
-        if actual != promised[1]:
-            raise Refused(
-                f"控制文件 {promised[0].name} 记录数为 {promised[1]}，"
-                f"数据文件实际为 {actual} 行，整个文件拒绝导入"
-            )
-        layout, records = _open(path, source, mapping)
     validator = RowValidator(source, {h for h in layout.ours if h})
     if validator.missing_required:
         raise Refused("缺少必需列：" + "、".join(c.header for c in validator.missing_required))
@@ -244,6 +236,13 @@ def _run(
                     run_id=run.pk,
                 )
                 result = loader.load(rows, ctx)
+            if promised is not None and counts.read != promised[1]:
+                # Counted in the same pass as the load, which this rolls back whole: a
+                # mismatch is rare, and reading every good file twice costs every import.
+                raise Refused(
+                    f"控制文件 {promised[0].name} 记录数为 {promised[1]}，"
+                    f"数据文件实际为 {counts.read} 行，整个文件拒绝导入"
+                )
             run.reject_file = str(writer.path)
             _record(run, source, result, counts.read, writer.count, opts)
     except BaseException:

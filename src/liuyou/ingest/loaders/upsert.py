@@ -148,13 +148,7 @@ class Table:
         if not rows:
             return {}, {}
         if stored is None and not self.protected:
-            if self.stage is None:
-                self.stage = Stage(self)
-            status, pks, changed = self.stage.apply(rows, day=day, want_pks=want_pks, narrow=narrow)
-            self.changed_fields.update(changed)
-            if INSERTED in status.values():
-                self._refresh_statistics(sum(1 for s in status.values() if s == INSERTED))
-            return status, pks
+            return self._apply_staged(rows, day=day, want_pks=want_pks, narrow=narrow)
         if stored is None:
             stored = self.existing(rows, **narrow)
         digest_key = pii.keyring()[0]
@@ -203,6 +197,18 @@ class Table:
         if touch and day is not None:
             self._touch(touch, day)
         return status, pks
+
+    def _apply_staged(
+        self, rows: dict[Key, dict[str, Any]], *, day: date | None, want_pks: bool, narrow: dict[str, Any]
+    ) -> tuple[dict[Key, str], dict[Key, int]]:
+        if self.stage is None:
+            self.stage = Stage(self)
+        outcome, keys, fields = self.stage.apply(rows, day=day, want_pks=want_pks, narrow=narrow)
+        self.changed_fields.update(fields)
+        inserted = sum(1 for state in outcome.values() if state == INSERTED)
+        if inserted:
+            self._refresh_statistics(inserted)
+        return outcome, keys
 
     def _seal(self, target: dict[str, Any], plain: dict[str, str], names: set[str]) -> None:
         """Cipher and mask of the protected values that are new or changed."""
