@@ -19,7 +19,7 @@ from django.db.models import Case, F, Q, QuerySet, Sum, Value, When, Window
 from django.db.models.functions import RowNumber
 from django.utils import timezone
 
-from liuyou.core import access
+from liuyou.core import access, scope
 from liuyou.customers import bureau_access
 from liuyou.customers.filters import open_loans
 from liuyou.customers.models import (
@@ -447,6 +447,16 @@ class Customer360:
     bureau: Bureau
     transactions: Chart
     managers: Bounded[ManagerAssignment]
+    # The other customers the page names (household, relations, guarantees) that the viewer
+    # may open; the rest are shown masked and unlinked (customers.templatetags.party).
+    visible: frozenset[int] = frozenset()
+
+    def parties(self) -> set[int]:
+        found = {m.pk for m in self.relations.members.rows}
+        found |= {r.other.pk for r in self.relations.rows if r.other is not None}
+        found |= {g.loan.customer_id for g in self.guarantees.given.rows}
+        found |= {g.guarantor_id for g in self.guarantees.received.rows if g.guarantor_id}
+        return found
 
 
 # Which tables hold any row of the customer, under the key each section reads by. Every
@@ -495,7 +505,7 @@ def customer_360(*, user: Any, customer: Customer) -> Customer360:
     no_lines: Bounded[LineRow] = Bounded([], 0)
     no_managers: Bounded[ManagerAssignment] = Bounded([], 0)
     customer_loans = loans(customer) if "loans" in present else Loans([], 0, Decimal("0"), 0, 0)
-    return Customer360(
+    page = Customer360(
         relations=relations(
             customer, outgoing="relations_out" in present, incoming="relations_in" in present
         ),
@@ -509,3 +519,8 @@ def customer_360(*, user: Any, customer: Customer) -> Customer360:
         transactions=transactions(customer) if "transactions" in present else Chart([], [], [], []),
         managers=manager_history(customer) if "managers" in present else no_managers,
     )
+    parties = page.parties()
+    if parties:
+        viewable = scope.scoped(Customer.objects.filter(pk__in=parties), user, "customer:view")
+        page.visible = frozenset(viewable.values_list("pk", flat=True))
+    return page

@@ -6,6 +6,8 @@ from __future__ import annotations
 from decimal import Decimal, InvalidOperation
 
 from django import template
+from django.urls import reverse
+from django.utils.html import format_html
 
 register = template.Library()
 
@@ -31,3 +33,22 @@ def percent(value: object) -> str:
     except InvalidOperation:
         return str(value)
     return f"{ratio * 100:.2f}%"
+
+
+@register.simple_tag
+def party(c360: object, person: object) -> str:
+    """Another customer the 360 names (a relative, a borrower, a guarantor): a link with the
+    name when the viewer may open that customer, otherwise the surname only and no link —
+    a name is personal data, and the link would answer 404 anyway."""
+    pk = getattr(person, "pk", None)
+    name = str(getattr(person, "name", "") or "")
+    if pk is not None and pk in getattr(c360, "visible", ()):
+        url = reverse("customers:detail", args=[person.customer_no])  # type: ignore[attr-defined]
+        return format_html(
+            '<a href="{}">{}</a> <span class="text-body-secondary">{}</span>',
+            url,
+            name,
+            person.customer_no,  # type: ignore[attr-defined]
+        )
+    hidden = name[:1] + "*" * max(len(name) - 1, 1) if name else "—"
+    return format_html('{} <span class="text-body-secondary small">（非本人管辖客户）</span>', hidden)

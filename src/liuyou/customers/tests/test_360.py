@@ -217,10 +217,18 @@ def test_guarantees_given_and_received(rich, login):
     page = section(html(login(rich["am"]).get("/customers/C1/")), "guarantees")
     given = page[page.index("ly-guarantees-given") : page.index("ly-guarantees-received")]
     received = page[page.index("ly-guarantees-received") :]
-    assert "李二" in given and "LX" in given and "20,000.00" in given
-    assert "刘六" in received and "L1" in received and "50,000.00" in received
+    # 李二 is another branch's customer: the manager sees the loan, not the borrower's name.
+    assert "李*" in given and "非本人管辖客户" in given and "LX" in given and "20,000.00" in given
+    assert "李二" not in given and "/customers/C2/" not in given
+    assert '<a href="/customers/C6/">刘六</a>' in received and "L1" in received and "50,000.00" in received
     # Their own collateral is listed with the loan, not as a guarantee given for someone else.
     assert "88,000.00" in received and "88,000.00" not in given
+
+
+@pytest.mark.django_db
+def test_parties_in_the_viewers_scope_are_named_and_linked(rich, login, role_users):
+    page = section(html(login(role_users["hq_admin"]).get("/customers/C1/")), "guarantees")
+    assert '<a href="/customers/C2/">李二</a>' in page and "非本人管辖客户" not in page
 
 
 @pytest.mark.django_db
