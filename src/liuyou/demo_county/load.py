@@ -15,6 +15,9 @@ from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
 
+from django.db import transaction
+
+from liuyou.demo_county.industries import ensure_county_industries
 from liuyou.demo_county.output import FileEntry, Manifest
 from liuyou.ingest import runner
 from liuyou.ingest.models import ImportRun, RunStatus
@@ -61,6 +64,8 @@ def load_county(
     say = progress or (lambda _text: None)
     summary = LoadSummary()
     started = time.perf_counter()
+    with transaction.atomic():  # the bank's dictionary of its CRM's 产业 words, before the CRM file
+        ensure_county_industries()
     out_dir = Path(manifest.out_dir)
     for entry in manifest.files:
         path = out_dir / entry.file

@@ -25,6 +25,14 @@ def test_every_dimension_holds_one_percent_of_the_demo_county(tmp_path):
     manifest = generate(out_dir=tmp_path, customers=3000, seed=2026, end_date=END)
     summary = load_county(manifest)
     assert not summary.surprises
+    # The CRM's 产业 words are coded through the bank's dictionary: the list's 产业 filter
+    # (by code prefix) finds the vegetable growers under A014.
+    assert Customer.objects.filter(industry="大棚蔬菜种植").count() == 0
+    assert Customer.objects.filter(industry="A0141.1").count() > 100
+    assert (
+        Customer.objects.filter(industry__startswith="A014").count()
+        > Customer.objects.filter(industry="A0141.1").count()
+    )
     features.compute(data_date=END)
     totals = services.mine(data_date=END)
     customers = Customer.objects.count()
