@@ -286,16 +286,20 @@ def confirm_disbursals(*, data_date: date) -> int:
     )
     if not hits:
         return 0
-    Lead.objects.filter(pk__in=[pk for pk, _ in hits]).update(
-        status=LeadStatus.DISBURSED,
-        reached=LeadStatus.DISBURSED,
-        disbursed_by_extract=True,
-        disbursed_loan=_first_loan(data_date),
-        updated_at=timezone.now(),
-    )
+    ids = [pk for pk, _ in hits]
+    now = timezone.now()
+    for i in range(0, len(ids), 1000):  # SQLite takes at most 32,766 parameters a statement
+        Lead.objects.filter(pk__in=ids[i : i + 1000]).update(
+            status=LeadStatus.DISBURSED,
+            reached=LeadStatus.DISBURSED,
+            disbursed_by_extract=True,
+            disbursed_loan=_first_loan(data_date),
+            updated_at=now,
+        )
     note = f"信贷数据 {data_date:%Y-%m-%d} 确认放款"
     LeadEvent.objects.bulk_create(
-        [LeadEvent(lead_id=pk, from_status=s, to_status=LeadStatus.DISBURSED, note=note) for pk, s in hits]
+        [LeadEvent(lead_id=pk, from_status=s, to_status=LeadStatus.DISBURSED, note=note) for pk, s in hits],
+        batch_size=1000,
     )
     return len(hits)
 

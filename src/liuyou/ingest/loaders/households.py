@@ -18,6 +18,7 @@ from typing import Any
 
 from django.db import connection
 
+from liuyou.core.bulk import pairs_by_key
 from liuyou.customers.models import FAMILY_RELATIONS, Customer, Household, RecordStatus, Relation
 from liuyou.ingest.loaders.upsert import CHUNK, insert_rows, qn
 
@@ -98,11 +99,9 @@ def rebuild(*, day: date) -> dict[str, Any]:
                 f"{qn('member_count')} = %s, {qn('data_date')} = %s WHERE {qn('id')} = %s",
                 changed,
             )
-    pks = (
-        dict(Household.objects.filter(code__in=[row[0] for row in new]).values_list("code", "pk"))
-        if new
-        else {}
-    )
+    # Chunked: a county of a million customers makes more new households in one file than
+    # SQLite takes parameters in one statement (32,766).
+    pks: dict[str, int] = pairs_by_key(Household, "code", "id", [row[0] for row in new])
     pks.update({code: v[0] for code, v in stored.items()})
 
     moves: list[list[int]] = []
