@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 from datetime import date
+from decimal import Decimal
 
 import pytest
 
 from liuyou.core import pii
-from liuyou.customers.models import Customer, Village
+from liuyou.customers.models import Customer, TxnMonthly, Village
 from liuyou.ingest.loaders.upsert import INSERTED, UNCHANGED, UPDATED, Table
 
 pytestmark = pytest.mark.django_db
@@ -125,3 +126,27 @@ def test_statistics_refreshed_inside_the_load_on_postgresql(bank, monkeypatch):
     with connection.cursor() as cursor:
         cursor.execute("SELECT reltuples FROM pg_class WHERE oid = 'customers_village'::regclass")
         assert cursor.fetchone()[0] == 5  # the uncommitted rows of this transaction are counted
+
+
+def test_stage_compares_numbers_by_value_and_writes_only_changed_columns(bank, make_customer):
+    customer = make_customer("T1", org=bank.o1)
+    t = Table(TxnMonthly, key=("customer_id", "month"), fields=("credits", "debits", "txn_count"))
+    key = (customer.pk, D1)
+    status, pks = t.apply({key: {"credits": Decimal("100.00"), "debits": Decimal("0.10"), "txn_count": 3}})
+    row = TxnMonthly.objects.get()
+    assert status == {key: INSERTED} and pks == {key: row.pk}
+    # 100 and 100.00 are the same amount: unchanged, nothing written.
+    status, _ = t.apply(
+        {key: {"credits": Decimal("100"), "debits": Decimal("0.1"), "txn_count": 3}}, month=D1
+    )
+    assert status == {key: UNCHANGED} and not t.changed_fields
+    status, _ = t.apply(
+        {key: {"credits": Decimal("100"), "debits": Decimal("0.20"), "txn_count": 3}}, month=D1
+    )
+    row.refresh_from_db()
+    assert status == {key: UPDATED} and dict(t.changed_fields) == {"debits": 1}
+    assert (row.credits, row.debits, row.txn_count) == (Decimal("100.00"), Decimal("0.20"), 3)
+    # Narrowed to another month, the stored row is not found: a new row for that month.
+    other = (customer.pk, D2)
+    status, _ = t.apply({other: {"credits": Decimal("1"), "debits": Decimal("1"), "txn_count": 1}}, month=D2)
+    assert status == {other: INSERTED} and TxnMonthly.objects.count() == 2
