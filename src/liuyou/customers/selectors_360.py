@@ -168,12 +168,15 @@ def relations(customer: Customer, *, outgoing: bool = True, incoming: bool = Tru
     ]
     # A pair both sides registered (spouses, usually) shows once.
     seen = {r.related_customer_id for r in out_rel.rows if r.related_customer_id}
-    rows += [
+    incoming_rows = [
         RelationRow(INVERSE_LABELS.get(r.relation_type, r.get_relation_type_display()), r.customer, "", False)
         for r in in_rel.rows
         if not (r.customer_id in seen and r.relation_type in FAMILY_RELATIONS)
     ]
-    return Relations(members=members, rows=rows, total=out_rel.total + in_rel.total)
+    # The pairs shown once are not "more relations than shown".
+    shown_once = len(in_rel.rows) - len(incoming_rows)
+    rows += incoming_rows
+    return Relations(members=members, rows=rows, total=out_rel.total + in_rel.total - shown_once)
 
 
 @dataclass
