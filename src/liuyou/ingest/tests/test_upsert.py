@@ -6,6 +6,8 @@ from datetime import date
 from decimal import Decimal
 
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 
 from liuyou.core import pii
 from liuyou.customers.models import Customer, TxnMonthly, Village
@@ -150,3 +152,19 @@ def test_stage_compares_numbers_by_value_and_writes_only_changed_columns(bank, m
     other = (customer.pk, D2)
     status, _ = t.apply({other: {"credits": Decimal("1"), "debits": Decimal("1"), "txn_count": 1}}, month=D2)
     assert status == {other: INSERTED} and TxnMonthly.objects.count() == 2
+
+
+def test_stage_join_is_on_the_key_alone(bank, make_customer):
+    """A narrowing on a key column (the month) stays out of the stage join: on PostgreSQL the
+    statistics know no row of a new month, and the planner, expecting none, probed the stage
+    once per stored row of that month (quadratic within a file)."""
+    customer = make_customer("T2", org=bank.o1)
+    t = Table(TxnMonthly, key=("customer_id", "month"), fields=("credits", "debits", "txn_count"))
+    with CaptureQueriesContext(connection) as queries:
+        t.apply(
+            {(customer.pk, D2): {"credits": Decimal("1"), "debits": Decimal("0"), "txn_count": 1}}, month=D2
+        )
+    joins = [q["sql"] for q in queries.captured_queries if q["sql"].startswith('UPDATE "stage_')]
+    assert joins
+    where = joins[0].split(" WHERE ", 1)[1]
+    assert where.count('"month"') == 2  # t."month" = stage."month", and no t."month" = <date>
