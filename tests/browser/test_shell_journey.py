@@ -37,7 +37,15 @@ def watch(page: Any, origin: str) -> list[str]:
         lambda msg: problems.append(f"console {msg.type}: {msg.text}") if msg.type == "error" else None,
     )
     page.on("pageerror", lambda exc: problems.append(f"page error: {exc}"))
-    page.on("requestfailed", lambda req: problems.append(f"request failed: {req.url} {req.failure}"))
+
+    def on_failed(request: Any) -> None:
+        # ERR_ABORTED: the browser dropped a request of a page it was leaving (a favicon still
+        # loading when the next page or the context closed), which no server or CSP caused.
+        # A blocked request reads ERR_BLOCKED_BY_CSP / ERR_CONNECTION_REFUSED and still counts.
+        if "ERR_ABORTED" not in str(request.failure):
+            problems.append(f"request failed: {request.url} {request.failure}")
+
+    page.on("requestfailed", on_failed)
 
     def on_response(response: Any) -> None:
         if response.url.startswith(origin) and response.status >= 400:
