@@ -26,10 +26,7 @@ def clean_value(value: str | None) -> str:
         return ""
     if _NEEDS_FOLD.search(value):
         value = value.translate(_FOLD)
-    text = value.strip()
-    if text[:1] == "'":
-        text = text[1:].strip()
-    return text
+    return clean_text(value)
 
 
 def clean_cells(cells: list[str]) -> list[str]:

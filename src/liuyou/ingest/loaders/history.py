@@ -65,7 +65,7 @@ class HistoryLoader(ABC):
             raise ValueError(f"{self.label}导入须有数据日期")
         day = ctx.data_date
         self.result = LoadResult()
-        self.moved = self.created_closed = 0
+        self.created_closed = 0
         self.closed_on: date | None = None
         seen: set[str] = set()
         for batch in batches(rows):
@@ -79,8 +79,8 @@ class HistoryLoader(ABC):
             present = seen | {k for k in ctx.present_keys if isinstance(k, str)}
             self.result.closed = len(self.parents.close_missing(present, day=day))
         # An account or loan whose customer changed follows the file; counted for the audit.
-        self.moved = self.parents.changed_fields["customer_id"]
-        self.result.details = {"customer_changed": self.moved, **self.notes()}
+        moved = self.parents.changed_fields["customer_id"]
+        self.result.details = {"customer_changed": moved, **self.notes()}
         if not ctx.latest:
             self.result.details |= {"history_only": True, "created_closed": self.created_closed}
         return self.result

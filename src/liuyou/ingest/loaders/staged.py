@@ -41,8 +41,9 @@ class Stage:
         meta = table.model._meta
         self.keys = list(table.key)
         self.fields = [f for f in table.fields if f not in table.key]
-        fields = {f.attname: f for f in meta.concrete_fields}
-        self.types = {name: fields[name].db_type(connection) for name in (*self.keys, *self.fields)}
+        self.model_fields = {f.attname: f for f in meta.concrete_fields}
+        staged = (*self.keys, *self.fields)
+        self.types = {name: self.model_fields[name].db_type(connection) for name in staged}
         sig = hashlib.sha1(repr((table.table, self.keys, self.fields)).encode(), usedforsecurity=False)
         self.name = qn(f"stage_{table.table}_{sig.hexdigest()[:8]}")
         self.pg = connection.vendor == "postgresql"
@@ -57,7 +58,7 @@ class Stage:
     def _param(self, name: str) -> str:
         # PostgreSQL types a bare parameter in a SELECT list as text, which a date column
         # refuses; SQLite must not CAST (CAST('2026-10-31' AS date) is 2026 there).
-        return f"CAST(%s AS {self.types[name]})" if self.pg else "%s"
+        return f"CAST(%s AS {self.model_fields[name].db_type(connection)})" if self.pg else "%s"
 
     def _create(self, cursor: Any) -> None:
         if self.created:
@@ -171,9 +172,7 @@ class Stage:
         t, s, target = self.t, self.name, qn(self.t.table)
         sets = [f"{self._col(c)} = {s}.{self._col(c)}" for c in cols]
         params: list[Any] = []
-        extra: dict[str, Any] = dict.fromkeys(t.stamp_update, timezone.now())
-        if t.lifecycle:
-            extra.update(t.open_values, closed_at=None, last_seen=day)
+        extra: dict[str, Any] = {**dict.fromkeys(t.stamp_update, timezone.now()), **t.seen_again(day)}
         for name, value in extra.items():
             sets.append(f"{qn(t.columns[name])} = %s")
             params.append(value)
@@ -186,21 +185,16 @@ class Stage:
     def _insert(self, cursor: Any, day: date | None) -> None:
         t, s = self.t, self.name
         staged = (*self.keys, *self.fields)
-        extra: dict[str, Any] = dict.fromkeys(t.stamp_insert, timezone.now())
-        if t.lifecycle:
-            extra.update(t.open_values, first_seen=day, last_seen=day, closed_at=None)
+        extra = t.on_insert(day)
         # Every other column gets the model's default: a raw INSERT does not apply them.
         defaults = {
-            f.attname: f.get_default()
-            for f in t.model._meta.concrete_fields
-            if not f.primary_key and f.attname not in staged and f.attname not in extra
+            name: f.get_default()
+            for name, f in self.model_fields.items()
+            if not f.primary_key and name not in staged and name not in extra
         }
         constants = {**defaults, **extra}
-        fields = {f.attname: f for f in t.model._meta.concrete_fields}
         names = [*staged, *constants]
-        select = [f"{s}.{self._col(n)}" for n in staged] + [
-            f"CAST(%s AS {fields[n].db_type(connection)})" if self.pg else "%s" for n in constants
-        ]
+        select = [f"{s}.{self._col(n)}" for n in staged] + [self._param(n) for n in constants]
         cursor.execute(
             f"INSERT INTO {qn(t.table)} ({', '.join(self._col(n) for n in names)}) "  # noqa: S608
             f"SELECT {', '.join(select)} FROM {s} WHERE {s}._st = {NEW}",

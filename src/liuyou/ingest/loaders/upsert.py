@@ -180,8 +180,7 @@ class Table:
             if diff or reopened:
                 touched = {n for n in self.protected if f"{n}_digest" in diff}
                 self._seal(diff, plain, touched)
-                if self.lifecycle:
-                    diff.update(self.open_values, closed_at=None, last_seen=day)
+                diff.update(self.seen_again(day))
                 changed.append((pk, diff))
                 status[key] = UPDATED
             else:
@@ -236,12 +235,20 @@ class Table:
                 cursor.execute(f"ANALYZE {qn(self.table)}")
                 self.unanalyzed = 0
 
-    def _insert(self, new: list[tuple[Key, dict[str, Any]]], day: date | None) -> None:
-        now = timezone.now()
-        keyed = [dict(zip(self.key, k if len(self.key) > 1 else (k,), strict=True)) for k, _ in new]
-        extra: dict[str, Any] = dict.fromkeys(self.stamp_insert, now)
+    def seen_again(self, day: date | None) -> dict[str, Any]:
+        """Lifecycle columns of a stored row the file holds and that changed or reopened."""
+        return {**self.open_values, "closed_at": None, "last_seen": day} if self.lifecycle else {}
+
+    def on_insert(self, day: date | None) -> dict[str, Any]:
+        """Timestamp and lifecycle columns of a new row."""
+        extra: dict[str, Any] = dict.fromkeys(self.stamp_insert, timezone.now())
         if self.lifecycle:
             extra.update(self.open_values, first_seen=day, last_seen=day, closed_at=None)
+        return extra
+
+    def _insert(self, new: list[tuple[Key, dict[str, Any]]], day: date | None) -> None:
+        keyed = [dict(zip(self.key, k if len(self.key) > 1 else (k,), strict=True)) for k, _ in new]
+        extra = self.on_insert(day)
         # Every column is written: a raw INSERT does not apply the model's defaults.
         defaults = {f.attname: f.get_default() for f in self.model._meta.concrete_fields if not f.primary_key}
         names = list(defaults)
